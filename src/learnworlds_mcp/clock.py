@@ -1,0 +1,52 @@
+"""Time sources, injectable so tests run rate-limit windows in virtual time."""
+
+from __future__ import annotations
+
+import time
+from typing import Protocol
+
+import anyio
+
+
+class Clock(Protocol):
+    """What the client layer and the sandbox need to know about time."""
+
+    def monotonic(self) -> float:
+        """Seconds on a clock that never goes backwards (for windows and deadlines)."""
+        ...
+
+    async def sleep(self, seconds: float) -> None:
+        """Wait `seconds` on this clock."""
+        ...
+
+
+class SystemClock:
+    """The real clock."""
+
+    def monotonic(self) -> float:
+        return time.monotonic()
+
+    async def sleep(self, seconds: float) -> None:
+        await anyio.sleep(max(0.0, seconds))
+
+
+class FakeClock:
+    """A virtual clock for tests: `sleep` advances time at once instead of waiting.
+
+    Share one instance between the client and the sandbox school and the whole system runs in
+    virtual time: a 10-second rate-limit window passes in microseconds.
+    """
+
+    def __init__(self, start: float = 1_000.0) -> None:
+        self.now = start
+
+    def monotonic(self) -> float:
+        return self.now
+
+    async def sleep(self, seconds: float) -> None:
+        if seconds > 0:
+            self.now += seconds
+        await anyio.sleep(0)  # a checkpoint, so other tasks run as they would in real time
+
+    def advance(self, seconds: float) -> None:
+        self.now += seconds
