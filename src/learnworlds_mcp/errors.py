@@ -1,0 +1,74 @@
+"""Typed errors of the client layer, each with the message a person or a model can act on.
+
+Tools never see HTTP status codes: the client raises one of these, and the tool layer turns
+any `LearnWorldsError` into a tool error whose text is `str(error)`. No message here ever
+contains the client secret or an access token: messages are built from fixed text, the API's
+own error message, and the names the caller chose.
+"""
+
+from __future__ import annotations
+
+
+class LearnWorldsError(Exception):
+    """Base of every failure talking to the school. `str()` is the user-facing message."""
+
+    retryable: bool = False
+
+    def __init__(self, message: str, *, status: int | None = None, api_message: str | None = None):
+        super().__init__(message)
+        self.message = message
+        self.status = status
+        self.api_message = api_message
+
+    def __str__(self) -> str:
+        return self.message
+
+
+class InvalidIdError(LearnWorldsError):
+    """An id that cannot be sent: empty, or containing characters no LearnWorlds id has."""
+
+
+class NotFoundError(LearnWorldsError):
+    """The school has no such user, group, course or other record (HTTP 404)."""
+
+
+class InvalidRequestError(LearnWorldsError):
+    """The school rejected the request's arguments (HTTP 400 or 422)."""
+
+
+class AuthenticationError(LearnWorldsError):
+    """The credentials were rejected: wrong client id, secret or access token, or expired token."""
+
+
+class PermissionDeniedError(LearnWorldsError):
+    """HTTP 403: the credentials are valid but may not use this part of the API (plan gated)."""
+
+
+class RateLimitedError(LearnWorldsError):
+    """The rate limit did not free up within the wait the server allows itself."""
+
+    retryable = True
+
+    def __init__(self, message: str, *, retry_after: float, status: int | None = 429):
+        super().__init__(message, status=status)
+        self.retry_after = retry_after
+
+
+class SchoolUnreachableError(LearnWorldsError):
+    """The school did not answer: connection refused, DNS failure, dropped connection, timeout."""
+
+    retryable = True
+
+
+class ServerError(LearnWorldsError):
+    """The school answered with a 5xx error."""
+
+    retryable = True
+
+
+class UnexpectedResponseError(LearnWorldsError):
+    """The school answered with something that is not the JSON the API documents."""
+
+
+class WriteOutcomeUnknownError(LearnWorldsError):
+    """A write may or may not have reached the school; it was deliberately not sent again."""

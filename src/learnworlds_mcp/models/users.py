@@ -1,0 +1,73 @@
+"""Users: the trimmed list item and the full record."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import Field
+
+from learnworlds_mcp.models.common import IsoTime, Record
+from learnworlds_mcp.pagination import ListPage
+
+
+class UserRole(Record):
+    level: str | None = None
+    name: str | None = None
+
+
+class UserSummary(Record):
+    """What a model needs to tell users apart and decide what to do next."""
+
+    id: str
+    email: str
+    username: str | None = None
+    first_name: str | None = None
+    last_name: str | None = None
+    role: UserRole | None = None
+    tags: list[str] = Field(default_factory=list)
+    created: IsoTime = None
+    last_login: IsoTime = Field(default=None, description="Absent: never.")
+    suspended: bool = False
+
+    @classmethod
+    def from_api(cls, data: dict[str, Any]) -> UserSummary:
+        return cls.model_validate({**data, "suspended": bool(data.get("is_suspended"))})
+
+
+class User(UserSummary):
+    """A user's full record."""
+
+    is_admin: bool | None = None
+    is_instructor: bool | None = None
+    is_affiliate: bool | None = None
+    subscribed_for_marketing_emails: bool | None = None
+    signup_approval_status: str | None = None
+    fields: dict[str, Any] | None = Field(
+        default=None, description="Filled sign-up fields, incl. custom cf_*."
+    )
+    utms: dict[str, Any] | None = None
+    billing_info: dict[str, Any] | None = None
+    nps_score: int | None = None
+    nps_comment: str | None = None
+
+    @classmethod
+    def from_api(cls, data: dict[str, Any]) -> User:
+        cleaned = {
+            **data,
+            "suspended": bool(data.get("is_suspended")),
+            "fields": _without_empty(data.get("fields")),
+            "utms": _without_empty(data.get("utms")),
+            "billing_info": _without_empty(data.get("billing_info")),
+        }
+        return cls.model_validate(cleaned)
+
+
+def _without_empty(value: Any) -> dict[str, Any] | None:
+    if not isinstance(value, dict):
+        return None
+    kept = {k: v for k, v in value.items() if v not in (None, "", [], {})}
+    return kept or None
+
+
+class UserList(ListPage[UserSummary]):
+    """A page of users, newest first. Call again with `page` = `next_page` until it is null."""

@@ -1,0 +1,94 @@
+"""Slim JSON schemas: the same contract in fewer tokens.
+
+Every tool's input and output schema is sent to the model with each `tools/list`. Pydantic's
+schemas repeat a generated `title` on every property and spell optional fields as
+``anyOf: [X, null]`` with ``default: null``. Results leave nulls out, and arguments treat an
+absent optional the same as null, so both read correctly as plain ``X``, not required.
+Single-use `$defs` are inlined where they are used, and nested objects that list their
+`properties` do not repeat `"type": "object"`. Model docstrings are dropped too (field descriptions stay). Validation is unaffected: the server validates with the pydantic models, not these schemas.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+_NULL = {"type": "null"}
+
+
+def slim_schema(schema: dict[str, Any], *, keep_defaults: bool = True) -> dict[str, Any]:
+    """Return a copy of `schema`, slimmed as the module says, with single-use `$defs` inlined.
+
+    `keep_defaults=False` drops every `default` (results: a default says nothing to a reader).
+    """
+    slim: dict[str, Any] = _slim(schema, keep_defaults)
+    definitions = slim.pop("$defs", {})
+    uses = {name: json.dumps(slim).count(f'"#/$defs/{name}"') for name in definitions}
+    uses = {
+        n: u + sum(json.dumps(d).count(f'"#/$defs/{n}"') for d in definitions.values())
+        for n, u in uses.items()
+    }
+    inline = {name for name, count in uses.items() if count == 1}
+    kept = {name: d for name, d in definitions.items() if name not in inline}
+
+    def expand(node: Any) -> Any:
+        if isinstance(node, list):
+            return [expand(item) for item in node]
+        if not isinstance(node, dict):
+            return node
+        ref = node.get("$ref", "")
+        name = ref.removeprefix("#/$defs/")
+        if ref.startswith("#/$defs/") and name in inline:
+            return expand({**definitions[name], **{k: v for k, v in node.items() if k != "$ref"}})
+        return {key: expand(value) for key, value in node.items()}
+
+    slim = expand(slim)
+    for name, sub in slim.get("properties", {}).items():
+        slim["properties"][name] = _untyped_objects(sub)
+    if kept:
+        slim["$defs"] = expand(kept)
+    return slim
+
+
+def _untyped_objects(node: Any) -> Any:
+    """Drop `"type": "object"` below the root where `properties` already says it."""
+    if isinstance(node, list):
+        return [_untyped_objects(item) for item in node]
+    if not isinstance(node, dict):
+        return node
+    out = {
+        k: _untyped_objects(v)
+        if k != "properties"
+        else {n: _untyped_objects(s) for n, s in v.items()}
+        for k, v in node.items()
+    }
+    if "properties" in out and out.get("type") == "object":
+        del out["type"]
+    return out
+
+
+def _slim(schema: Any, keep_defaults: bool) -> Any:
+    if isinstance(schema, list):
+        return [_slim(item, keep_defaults) for item in schema]
+    if not isinstance(schema, dict):
+        return schema
+    slim: dict[str, Any] = {}
+    for key, value in schema.items():
+        if key == "title" and isinstance(value, str):
+            continue  # a generated title, not a property named "title" (those live in properties)
+        if key == "description" and "properties" in schema:
+            continue  # a model's docstring: written for code readers; the tool's says it all
+        if key == "additionalProperties" and value is True:
+            continue  # the JSON Schema default
+        if key in ("properties", "$defs"):
+            slim[key] = {name: _slim(sub, keep_defaults) for name, sub in value.items()}
+        else:
+            slim[key] = _slim(value, keep_defaults)
+    options = slim.get("anyOf")
+    if isinstance(options, list) and _NULL in options and slim.get("default", ...) is None:
+        rest = [o for o in options if o != _NULL]
+        del slim["anyOf"], slim["default"]
+        slim = {**rest[0], **slim} if len(rest) == 1 else {"anyOf": rest, **slim}
+    if not keep_defaults:
+        slim.pop("default", None)
+    return slim

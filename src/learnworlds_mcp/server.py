@@ -1,0 +1,101 @@
+"""build_server: the MCP server for one school, with exactly the tools the operator allowed."""
+
+import inspect
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+import httpx2
+from mcp.server.mcpserver import MCPServer
+from mcp.server.mcpserver.tools import Tool
+
+from learnworlds_mcp import __version__
+from learnworlds_mcp.client import LearnWorldsClient
+from learnworlds_mcp.clock import Clock
+from learnworlds_mcp.config import Settings
+from learnworlds_mcp.schema import slim_schema
+from learnworlds_mcp.tools import TOOLS, ToolSpec
+from learnworlds_mcp.tools.common import AppContext
+
+
+def allowed_kinds(settings: Settings) -> set[str]:
+    kinds = {"read"}
+    if settings.allow_writes:
+        kinds.add("write")
+        if settings.allow_destructive:
+            kinds.add("destructive")
+    return kinds
+
+
+def selected_tools(settings: Settings) -> list[ToolSpec]:
+    """The rows of the tool table this configuration exposes — the one gating rule."""
+    kinds = allowed_kinds(settings)
+    return [t for t in TOOLS if t.toolset in settings.toolsets and t.kind in kinds]
+
+
+def instructions_for(settings: Settings) -> str:
+    kinds = allowed_kinds(settings)
+    lines = [
+        "Tools for one LearnWorlds school. Users can be named by id or email. List tools are "
+        "paged: repeat with page = next_page until next_page is null. The school allows "
+        f"{settings.rate_limit.requests} API requests per {settings.rate_limit.seconds:g} s; "
+        "the server paces calls, so prefer few, targeted calls.",
+    ]
+    if "write" not in kinds:
+        lines.append(
+            "Read-only: the operator has not allowed changes (--allow-writes / "
+            "LEARNWORLDS_ALLOW_WRITES turns on additive changes)."
+        )
+    elif "destructive" not in kinds:
+        lines.append(
+            "Additive changes are on; changes that overwrite or remove are off "
+            "(--allow-destructive / LEARNWORLDS_ALLOW_DESTRUCTIVE). Use dry_run to preview."
+        )
+    else:
+        lines.append(
+            "Additive and destructive changes are on. Use dry_run to preview a change; the "
+            "person may be asked to confirm destructive ones."
+        )
+    return " ".join(lines)
+
+
+def build_server(
+    settings: Settings,
+    *,
+    transport: httpx2.AsyncBaseTransport | None = None,
+    clock: Clock | None = None,
+) -> MCPServer[AppContext]:
+    """Build the server. `transport` and `clock` let tests and --demo run it in-process."""
+
+    @asynccontextmanager
+    async def lifespan(_: MCPServer[AppContext]) -> AsyncIterator[AppContext]:
+        async with LearnWorldsClient(settings, transport=transport, clock=clock) as client:
+            yield AppContext(client=client, settings=settings)
+
+    tools = [_tool_from(spec) for spec in selected_tools(settings)]
+    return MCPServer(
+        "learnworlds-mcp",
+        title="LearnWorlds",
+        instructions=instructions_for(settings),
+        version=__version__,
+        log_level="WARNING",
+        lifespan=lifespan,
+        tools=tools,
+    )
+
+
+def _tool_from(spec: ToolSpec) -> Tool:
+    """An SDK tool for one table row, with its docstring as description and slim schemas."""
+    tool = Tool.from_function(
+        spec.fn,
+        name=spec.name,
+        title=spec.title,
+        description=inspect.cleandoc(spec.fn.__doc__ or ""),
+        annotations=spec.annotations,
+        structured_output=True,
+    )
+    tool.parameters = slim_schema(tool.parameters)
+    if tool.fn_metadata.output_schema is not None:
+        tool.fn_metadata.output_schema = slim_schema(
+            tool.fn_metadata.output_schema, keep_defaults=False
+        )
+    return tool

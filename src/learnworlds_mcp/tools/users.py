@@ -1,0 +1,94 @@
+"""Users: find, list and read the school's users."""
+
+from typing import Annotated, Literal
+
+from mcp.server.mcpserver import Context
+from mcp_types import CallToolResult
+from pydantic import Field
+
+from learnworlds_mcp.errors import NotFoundError
+from learnworlds_mcp.models.users import User, UserList, UserSummary
+from learnworlds_mcp.pagination import check_page_exists, next_page_of, read_envelope
+from learnworlds_mcp.paths import api_path
+from learnworlds_mcp.tools.common import (
+    IsoDate,
+    ItemsPerPage,
+    Page,
+    UserRef,
+    client_of,
+    comma_list,
+    compact_result,
+    drop_none,
+    unix_seconds,
+)
+from learnworlds_mcp.tools.registry import tool
+
+RoleLevel = Literal["user", "admin", "instructor", "reporter", "license_reporter"]
+UserStatus = Literal["paying", "non_paying", "suspended", "never_logged_in"]
+
+
+def user_not_found(user_id: str) -> NotFoundError:
+    return NotFoundError(
+        f"No user {user_id!r} in this school. user_id takes the user's id or their email; "
+        "list_all_learnworlds_users finds users by role, tag or registration date."
+    )
+
+
+@tool(toolset="users", kind="read", title="List users")
+async def list_all_learnworlds_users(
+    ctx: Context,
+    page: Page = 1,
+    items_per_page: ItemsPerPage = 20,
+    role: RoleLevel | None = None,
+    status: UserStatus | None = None,
+    tags: Annotated[list[str] | None, Field(description="Users having all these tags.")] = None,
+    registered_after: IsoDate = None,
+    registered_before: IsoDate = None,
+    include_suspended: bool = False,
+    custom_fields: Annotated[
+        dict[str, str] | None,
+        Field(description='Custom sign-up fields, e.g. {"employee_code": "A7"}'),
+    ] = None,
+) -> Annotated[CallToolResult, UserList]:
+    """List users, newest first. Paged: repeat with page = next_page until it is null.
+    No email filter: get_single_learnworlds_user_by_id takes an email."""
+    params = drop_none(
+        {
+            "page": page,
+            "items_per_page": items_per_page,
+            "role": role,
+            "status": status,
+            "tags": comma_list(tags, "tags"),
+            "registration_after": unix_seconds(registered_after, "registered_after"),
+            "registration_before": unix_seconds(registered_before, "registered_before"),
+            "include_suspended": "true" if include_suspended else None,
+        }
+    )
+    for name, value in (custom_fields or {}).items():
+        key = name.removeprefix("cf_")
+        params[f"cf_{key}"] = value
+    envelope = read_envelope(await client_of(ctx).get("/v2/users", params), requested_page=page)
+    check_page_exists(envelope, page, "user")
+    return compact_result(
+        UserList(
+            items=[UserSummary.from_api(u) for u in envelope.data],
+            page=page,
+            total_pages=envelope.total_pages,
+            total_items=envelope.total_items,
+            next_page=next_page_of(envelope, page),
+        )
+    )
+
+
+@tool(toolset="users", kind="read", title="Get a user")
+async def get_single_learnworlds_user_by_id(
+    ctx: Context, user_id: UserRef
+) -> Annotated[CallToolResult, User]:
+    """Get a user's full record by id or email (suspended too): flags, sign-up fields, UTMs,
+    billing, NPS."""
+    path = api_path("/v2/users/{user_id}", user_id=user_id)
+    try:
+        data = await client_of(ctx).get(path, {"include_suspended": "true"})
+    except NotFoundError:
+        raise user_not_found(user_id) from None
+    return compact_result(User.from_api(data))
