@@ -6,6 +6,7 @@ import time
 from typing import Protocol
 
 import anyio
+import anyio.lowlevel
 
 
 class Clock(Protocol):
@@ -46,7 +47,9 @@ class FakeClock:
     async def sleep(self, seconds: float) -> None:
         if seconds > 0:
             self.now += seconds
-        await anyio.sleep(0)  # a checkpoint, so other tasks run as they would in real time
+        await (
+            anyio.lowlevel.checkpoint()
+        )  # a checkpoint, so other tasks run as they would in real time
 
     def advance(self, seconds: float) -> None:
         self.now += seconds

@@ -1,0 +1,77 @@
+"""Shared test helpers: a sandbox school, settings pointing at it, and an MCP client to it.
+
+Clients are opened inside tests with `connected(...)` (an async context manager), never in an
+async-generator fixture: pytest-asyncio would tear such a fixture down in another task.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+import httpx2
+from mcp import Client
+from mcp_types import CallToolResult
+from pydantic import SecretStr
+
+from learnworlds_mcp.clock import Clock, FakeClock
+from learnworlds_mcp.config import RateLimit, Settings
+from learnworlds_mcp.sandbox import SandboxOptions, SandboxSchool
+from learnworlds_mcp.server import build_server
+
+SCHOOL_HOST = "http://127.0.0.1:8000"  # in-process: the ASGI transport never connects
+
+
+def make_school(users: int = 120, clock: Clock | None = None, **options: Any) -> SandboxSchool:
+    """A small deterministic school; share `clock` with the client to run in virtual time."""
+    return SandboxSchool(SandboxOptions(users=users, clock=clock or FakeClock(), **options))
+
+
+def settings_for(school: SandboxSchool, *, secret: bool = True, token: bool = False, **overrides: Any) -> Settings:
+    opts = school.options
+    values: dict[str, Any] = {
+        "api_url": f"{SCHOOL_HOST}/admin/api",
+        "client_id": opts.client_id,
+        "client_secret": SecretStr(opts.client_secret) if secret else None,
+        "access_token": SecretStr(opts.static_token or "") if token else None,
+        "rate_limit": RateLimit(requests=30, seconds=10.0),
+        "timeout": 5.0,
+    }
+    values.update(overrides)
+    return Settings(**values)
+
+
+def transport_for(school: SandboxSchool) -> httpx2.ASGITransport:
+    return httpx2.ASGITransport(app=school.app)
+
+
+@asynccontextmanager
+async def connected(
+    school: SandboxSchool,
+    settings: Settings | None = None,
+    **client_options: Any,
+) -> AsyncIterator[Client]:
+    """An in-memory MCP client to a server that talks to `school` in-process."""
+    server = build_server(
+        settings or settings_for(school),
+        transport=transport_for(school),
+        clock=school.options.clock,
+    )
+    async with Client(server, **client_options) as client:
+        yield client
+
+
+def payload(result: CallToolResult) -> Any:
+    """The JSON text the model reads, parsed — and checked equal to the structured content."""
+    assert not result.is_error, result.content
+    text = result.content[0].text  # type: ignore[union-attr]
+    data = json.loads(text)
+    assert data == result.structured_content
+    return data
+
+
+def error_text(result: CallToolResult) -> str:
+    assert result.is_error, result.structured_content
+    return " ".join(getattr(block, "text", "") for block in result.content)
