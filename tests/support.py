@@ -75,3 +75,27 @@ def payload(result: CallToolResult) -> Any:
 def error_text(result: CallToolResult) -> str:
     assert result.is_error, result.structured_content
     return " ".join(getattr(block, "text", "") for block in result.content)
+
+
+def console_script() -> str:
+    """The installed `learnworlds-mcp` script of this environment (what `uvx` would run)."""
+    import sys
+    from pathlib import Path
+
+    script = Path(sys.executable).parent / "learnworlds-mcp"
+    assert script.exists(), f"{script} missing: run `uv sync`"
+    return str(script)
+
+
+def stdio_env(url: str, school: SandboxSchool, **extra: str) -> dict[str, str]:
+    """The environment a host passes: credentials for the sandbox at `url`, and nothing else."""
+    import os
+
+    env = {
+        "LEARNWORLDS_API_URL": url,
+        "LEARNWORLDS_CLIENT_ID": school.options.client_id,
+        "LEARNWORLDS_CLIENT_SECRET": school.options.client_secret,
+        "PATH": os.environ.get("PATH", ""),
+    }
+    env.update(extra)
+    return env

@@ -214,7 +214,7 @@ async def test_timeout_on_a_write_is_unknown_outcome_and_not_resent(school: Sand
     async with client_for(school, timeout=0.2) as client:
         await client.authenticate()
         school.faults.slow_next(seconds=1.0, methods=["PUT"])
-        with pytest.raises(WriteOutcomeUnknownError, match="did not answer within 0.2 s"):
+        with pytest.raises(WriteOutcomeUnknownError, match=r"did not answer within 0\.2 s"):
             await client.put(api_path("/v2/users/{u}/suspend", u=user.id))
     assert len([r for r in school.requests if r.method == "PUT"]) == 1
 

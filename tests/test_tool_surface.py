@@ -1,0 +1,143 @@
+"""What clients see in tools/list, per gate combination: snapshots, a size budget, the README.
+
+Regenerate the snapshots after an intended change with
+``UPDATE_SNAPSHOTS=1 uv run pytest tests/test_tool_surface.py`` and review the diff.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+from pathlib import Path
+from typing import Any
+
+import pytest
+from mcp import Client
+from pydantic import SecretStr
+
+from learnworlds_mcp.config import TOOLSETS, Settings
+from learnworlds_mcp.server import build_server
+
+SNAPSHOTS = Path(__file__).parent / "snapshots"
+README = Path(__file__).parent.parent / "README.md"
+HEROES = {
+    "list_all_learnworlds_users",
+    "get_single_learnworlds_user_by_id",
+    "list_all_learnworlds_roles",
+    "list_all_learnworlds_groups",
+    "get_single_learnworlds_group_by_id",
+}
+# The five hero tools, input and output schemas included, in compact JSON bytes (≈ 4 bytes a
+# token). Measured at 6,347 bytes ≈ 1,590 tokens when this budget was set.
+HERO_BUDGET_BYTES = 6_400
+# Any one tool's compact tools/list entry (the largest workflow and write tools included).
+TOOL_BUDGET_BYTES = 3_600
+
+GATES: dict[str, dict[str, Any]] = {
+    "read": {},
+    "writes": {"allow_writes": True},
+    "destructive": {"allow_writes": True, "allow_destructive": True},
+    "read-users": {"toolsets": frozenset({"users"})},
+    "writes-groups": {"allow_writes": True, "toolsets": frozenset({"groups"})},
+    "destructive-users-roles": {
+        "allow_writes": True,
+        "allow_destructive": True,
+        "toolsets": frozenset({"users", "roles"}),
+    },
+}
+
+
+def settings(**gate: Any) -> Settings:
+    return Settings(
+        api_url="https://school.example.com/admin/api",
+        client_id="5f1e9a3c7b2d4e6f80a1b2c3",
+        client_secret=SecretStr("not-used"),
+        **gate,
+    )
+
+
+async def tools_list(**gate: Any) -> list[dict[str, Any]]:
+    async with Client(build_server(settings(**gate))) as client:
+        tools = (await client.list_tools()).tools
+    return [t.model_dump(mode="json", by_alias=True, exclude_none=True) for t in tools]
+
+
+def compact(value: Any) -> str:
+    return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
+
+
+@pytest.mark.parametrize("gate", sorted(GATES))
+async def test_tools_list_matches_its_snapshot(gate: str) -> None:
+    listed = await tools_list(**GATES[gate])
+    path = SNAPSHOTS / f"tools-{gate}.json"
+    rendered = json.dumps(listed, indent=1, ensure_ascii=False, sort_keys=True) + "\n"
+    if os.environ.get("UPDATE_SNAPSHOTS"):
+        path.write_text(rendered)
+    assert path.exists(), f"no snapshot {path.name}: run with UPDATE_SNAPSHOTS=1"
+    assert json.loads(path.read_text()) == json.loads(rendered)
+
+
+@pytest.mark.parametrize("gate", sorted(GATES))
+async def test_gating_follows_the_one_table(gate: str) -> None:
+    from learnworlds_mcp.tools import TOOLS
+
+    options = GATES[gate]
+    kinds = {"read"} | ({"write"} if options.get("allow_writes") else set())
+    kinds |= {"destructive"} if options.get("allow_destructive") else set()
+    toolsets = options.get("toolsets", frozenset(TOOLSETS))
+    expected = {t.name for t in TOOLS if t.kind in kinds and t.toolset in toolsets}
+    listed = await tools_list(**options)
+    assert {t["name"] for t in listed} == expected
+    for entry in listed:
+        spec = next(t for t in TOOLS if t.name == entry["name"])
+        hints = entry["annotations"]
+        assert entry["title"] == spec.title
+        assert hints["openWorldHint"] is True
+        assert hints.get("readOnlyHint", False) is (spec.kind == "read")
+        if spec.kind != "read":
+            assert hints["destructiveHint"] is (spec.kind == "destructive")
+        assert hints.get("idempotentHint", False) is spec.idempotent
+
+
+async def test_hero_tools_stay_within_their_token_budget() -> None:
+    listed = await tools_list()
+    heroes = [t for t in listed if t["name"] in HEROES]
+    assert len(heroes) == 5
+    size = len(compact(heroes).encode())
+    assert size <= HERO_BUDGET_BYTES, f"the hero tools take {size} bytes (≈{size // 4} tokens)"
+
+
+async def test_every_tool_stays_within_the_per_tool_budget() -> None:
+    listed = await tools_list(allow_writes=True, allow_destructive=True)
+    for entry in listed:
+        size = len(compact(entry).encode())
+        assert size <= TOOL_BUDGET_BYTES, f"{entry['name']} takes {size} bytes"
+
+
+async def test_every_tool_has_a_title_a_description_and_an_output_schema() -> None:
+    for entry in await tools_list(allow_writes=True, allow_destructive=True):
+        assert entry.get("title") and entry.get("description"), entry["name"]
+        assert entry["outputSchema"]["type"] == "object", entry["name"]
+        assert "Args:" not in entry["description"], entry["name"]
+
+
+def readme_tools() -> dict[str, tuple[str, str]]:
+    text = README.read_text()
+    table = text.split("<!-- tools-table:start -->")[1].split("<!-- tools-table:end -->")[0]
+    rows = {}
+    for line in table.splitlines():
+        match = re.match(r"\|\s*`(\w+)`\s*\|\s*(\w+)\s*\|\s*(\w+)\s*\|", line)
+        if match:
+            rows[match.group(1)] = (match.group(2), match.group(3))
+    return rows
+
+
+async def test_readme_tools_table_equals_tools_list() -> None:
+    from learnworlds_mcp.tools import TOOLS
+
+    listed = {t["name"] for t in await tools_list(allow_writes=True, allow_destructive=True)}
+    rows = readme_tools()
+    assert set(rows) == listed
+    for spec in TOOLS:
+        assert rows[spec.name] == (spec.toolset, spec.kind), spec.name
