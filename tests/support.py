@@ -21,15 +21,22 @@ from learnworlds_mcp.config import RateLimit, Settings
 from learnworlds_mcp.sandbox import SandboxOptions, SandboxSchool
 from learnworlds_mcp.server import build_server
 
+SCHOOLS: list[SandboxSchool] = []  # schools of the running test (conftest checks for leaks)
+RESULTS: list[str] = []  # every tool result `connected()` saw, as JSON
+
 SCHOOL_HOST = "http://127.0.0.1:8000"  # in-process: the ASGI transport never connects
 
 
 def make_school(users: int = 120, clock: Clock | None = None, **options: Any) -> SandboxSchool:
     """A small deterministic school; share `clock` with the client to run in virtual time."""
-    return SandboxSchool(SandboxOptions(users=users, clock=clock or FakeClock(), **options))
+    school = SandboxSchool(SandboxOptions(users=users, clock=clock or FakeClock(), **options))
+    SCHOOLS.append(school)
+    return school
 
 
-def settings_for(school: SandboxSchool, *, secret: bool = True, token: bool = False, **overrides: Any) -> Settings:
+def settings_for(
+    school: SandboxSchool, *, secret: bool = True, token: bool = False, **overrides: Any
+) -> Settings:
     opts = school.options
     values: dict[str, Any] = {
         "api_url": f"{SCHOOL_HOST}/admin/api",
@@ -59,7 +66,16 @@ async def connected(
         transport=transport_for(school),
         clock=school.options.clock,
     )
+    SCHOOLS.append(school)
     async with Client(server, **client_options) as client:
+        call_tool = client.call_tool
+
+        async def recorded(*args: Any, **kwargs: Any) -> CallToolResult:
+            result = await call_tool(*args, **kwargs)
+            RESULTS.append(result.model_dump_json())
+            return result
+
+        client.call_tool = recorded  # type: ignore[method-assign]
         yield client
 
 

@@ -33,7 +33,9 @@ TOKEN = "/oauth2/access_token"
 
 def client_for(school: SandboxSchool, **settings: Any) -> LearnWorldsClient:
     return LearnWorldsClient(
-        settings_for(school, **settings), transport=transport_for(school), clock=school.options.clock
+        settings_for(school, **settings),
+        transport=transport_for(school),
+        clock=school.options.clock,
     )
 
 
@@ -156,9 +158,13 @@ async def test_429_with_retry_after_is_honoured_for_any_method(method: str) -> N
         if method == "GET":
             await client.get("/v2/user-roles")
         else:
-            await client.post("/v2/user_groups", {"title": "Retry cohort", "products": {"courses": []}})
+            await client.post(
+                "/v2/user_groups", {"title": "Retry cohort", "products": {"courses": []}}
+            )
         assert clock.monotonic() - start >= 3
-    statuses = [r.status for r in school.requests if r.method == method and r.path.startswith("/v2")]
+    statuses = [
+        r.status for r in school.requests if r.method == method and r.path.startswith("/v2")
+    ]
     assert statuses[0] == 429 and statuses[1] in (200, 201) and len(statuses) == 2
 
 

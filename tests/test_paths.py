@@ -21,16 +21,29 @@ def test_ids_are_encoded_as_one_segment(user_id: str, expected: str) -> None:
 
 
 def test_several_ids_each_get_their_segment() -> None:
-    path = api_path(
-        "/v2/user_groups/{group_id}/users/{user_id}", group_id="g1", user_id="a+b@c.io"
-    )
+    path = api_path("/v2/user_groups/{group_id}/users/{user_id}", group_id="g1", user_id="a+b@c.io")
     assert path == "/v2/user_groups/g1/users/a%2Bb%40c.io"
 
 
 @pytest.mark.parametrize(
     "bad",
-    ["", "   ", ".", "..", "a/b", "../admin", "x?y=1", "x#frag", "has space", "50%", "a\\b",
-     "tab\there", "new\nline", "nul\x00", "x" * 321],
+    [
+        "",
+        "   ",
+        ".",
+        "..",
+        "a/b",
+        "../admin",
+        "x?y=1",
+        "x#frag",
+        "has space",
+        "50%",
+        "a\\b",
+        "tab\there",
+        "new\nline",
+        "nul\x00",
+        "x" * 321,
+    ],
 )
 def test_what_no_id_contains_is_refused_with_a_reason(bad: str) -> None:
     with pytest.raises(InvalidIdError) as caught:

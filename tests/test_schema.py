@@ -24,7 +24,10 @@ class Outer(BaseModel):
 def test_titles_and_null_noise_go_descriptions_stay() -> None:
     schema: dict[str, Any] = slim_schema(Inner.model_json_schema())
     assert schema == {
-        "properties": {"title": {"type": "string"}, "note": {"type": "string", "description": "kept"}},
+        "properties": {
+            "title": {"type": "string"},
+            "note": {"type": "string", "description": "kept"},
+        },
         "required": ["title"],
         "type": "object",
     }

@@ -34,8 +34,18 @@ async def test_list_users_first_page_matches_the_school(school: SandboxSchool) -
     assert first["created"] == iso(user.created)
     assert first.get("last_login") == iso(user.last_login)
     assert first["role"]["level"] == school.role(user.role_id).access_level
-    assert set(first) <= {"id", "email", "username", "first_name", "last_name", "role", "tags",
-                          "created", "last_login", "suspended"}
+    assert set(first) <= {
+        "id",
+        "email",
+        "username",
+        "first_name",
+        "last_name",
+        "role",
+        "tags",
+        "created",
+        "last_login",
+        "suspended",
+    }
     assert data["total_items"] == len(visible(school))
     assert data["page"] == 1 and data["next_page"] == 2
 
@@ -88,13 +98,19 @@ async def test_filters_reach_the_api_and_narrow_the_list(school: SandboxSchool) 
 
 
 async def test_get_user_by_id_and_by_email_give_the_full_record(school: SandboxSchool) -> None:
-    user = next(u for u in visible(school) if "+" in u.email) if any(
-        "+" in u.email for u in visible(school)
-    ) else visible(school)[3]
+    user = (
+        next(u for u in visible(school) if "+" in u.email)
+        if any("+" in u.email for u in visible(school))
+        else visible(school)[3]
+    )
     async with connected(school) as client:
-        by_id = payload(await client.call_tool("get_single_learnworlds_user_by_id", {"user_id": user.id}))
+        by_id = payload(
+            await client.call_tool("get_single_learnworlds_user_by_id", {"user_id": user.id})
+        )
         by_email = payload(
-            await client.call_tool("get_single_learnworlds_user_by_id", {"user_id": user.email.upper()})
+            await client.call_tool(
+                "get_single_learnworlds_user_by_id", {"user_id": user.email.upper()}
+            )
         )
     assert by_id == by_email
     assert by_id["id"] == user.id and by_id["email"] == user.email
@@ -108,7 +124,9 @@ async def test_get_user_by_id_and_by_email_give_the_full_record(school: SandboxS
 async def test_get_user_finds_suspended_users(school: SandboxSchool) -> None:
     user = next(u for u in school.users if u.is_suspended)
     async with connected(school) as client:
-        data = payload(await client.call_tool("get_single_learnworlds_user_by_id", {"user_id": user.id}))
+        data = payload(
+            await client.call_tool("get_single_learnworlds_user_by_id", {"user_id": user.id})
+        )
     assert data["suspended"] is True
 
 
@@ -141,9 +159,17 @@ async def test_groups_list_and_get(school: SandboxSchool) -> None:
 @pytest.mark.parametrize(
     ("tool", "arguments", "expected"),
     [
-        ("get_single_learnworlds_user_by_id", {"user_id": "nobody@nowhere.test"}, "user_id takes the user's id or their email"),
+        (
+            "get_single_learnworlds_user_by_id",
+            {"user_id": "nobody@nowhere.test"},
+            "user_id takes the user's id or their email",
+        ),
         ("get_single_learnworlds_user_by_id", {"user_id": "ffffffffffffffffffffffff"}, "No user"),
-        ("get_single_learnworlds_group_by_id", {"group_id": "ffffffffffffffffffffffff"}, "No group"),
+        (
+            "get_single_learnworlds_group_by_id",
+            {"group_id": "ffffffffffffffffffffffff"},
+            "No group",
+        ),
         ("get_single_learnworlds_user_by_id", {"user_id": "a/b"}, "contains '/'"),
         ("get_single_learnworlds_user_by_id", {"user_id": ".."}, "is not an id"),
         ("get_single_learnworlds_user_by_id", {"user_id": "x?y"}, "contains '?'"),
@@ -193,7 +219,9 @@ async def test_school_failures_become_clear_messages(fault: str, expected: str) 
     from tests.support import settings_for
 
     school = make_school(users=20, api_access=fault != "no_api_access")
-    settings = settings_for(school, secret=fault != "expired_static", token=fault == "expired_static")
+    settings = settings_for(
+        school, secret=fault != "expired_static", token=fault == "expired_static"
+    )
     if fault == "expired_static":
         school.faults.expire_tokens()
     elif fault == "malformed":

@@ -386,14 +386,13 @@ class _Variable:
     field: str
     env: str
     flag: str | None = None
-    secret: bool = False
 
 
 _VARIABLES: tuple[_Variable, ...] = (
     _Variable("api_url", "LEARNWORLDS_API_URL"),
     _Variable("client_id", "LEARNWORLDS_CLIENT_ID"),
-    _Variable("client_secret", "LEARNWORLDS_CLIENT_SECRET", secret=True),
-    _Variable("access_token", "LEARNWORLDS_ACCESS_TOKEN", secret=True),
+    _Variable("client_secret", "LEARNWORLDS_CLIENT_SECRET"),
+    _Variable("access_token", "LEARNWORLDS_ACCESS_TOKEN"),
     _Variable("allow_writes", "LEARNWORLDS_ALLOW_WRITES", "--allow-writes"),
     _Variable("allow_destructive", "LEARNWORLDS_ALLOW_DESTRUCTIVE", "--allow-destructive"),
     _Variable("toolsets", "LEARNWORLDS_TOOLSETS", "--toolsets"),
