@@ -233,3 +233,42 @@ async def test_school_failures_become_clear_messages(fault: str, expected: str) 
         text = error_text(result)
         assert expected in text
         assert "Error executing tool list_all_learnworlds_roles:" in text and len(text) > 60
+
+
+async def test_wrong_secret_unreachable_and_slow_school_are_clear_tool_errors() -> None:
+    from pydantic import SecretStr
+
+    from tests.support import settings_for
+
+    school = make_school(users=20)
+    wrong = settings_for(school, client_secret=SecretStr("not-the-secret"))
+    async with connected(school, wrong) as client:
+        text = error_text(await client.call_tool("list_all_learnworlds_roles", {}))
+    assert "LEARNWORLDS_CLIENT_SECRET" in text and "not-the-secret" not in text
+
+    slow = settings_for(school, timeout=0.2)
+    async with connected(school, slow) as client:
+        await client.call_tool("list_all_learnworlds_roles", {})  # mint first
+        school.faults.slow_next(count=3, seconds=1.0, path_contains="/v2/")
+        text = error_text(await client.call_tool("list_all_learnworlds_roles", {}))
+        assert "did not answer within 0.2 s" in text
+        assert payload(await client.call_tool("list_all_learnworlds_roles", {}))["items"]
+
+
+async def test_unreachable_school_is_a_clear_tool_error() -> None:
+    import socket
+
+    from mcp import Client
+
+    from learnworlds_mcp.server import build_server
+    from tests.support import settings_for
+
+    with socket.socket() as probe:  # a loopback port nobody listens on
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    school = make_school(users=5)
+    settings = settings_for(school, api_url=f"http://127.0.0.1:{port}/admin/api")
+    async with Client(build_server(settings)) as client:
+        text = error_text(await client.call_tool("list_all_learnworlds_roles", {}))
+    assert "did not answer" in text or "Could not" in text
+    assert "LEARNWORLDS_API_URL" in text
