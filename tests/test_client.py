@@ -287,10 +287,16 @@ async def test_limiter_keeps_a_burst_under_the_schools_limit() -> None:
     assert max_in_window([r.at for r in school.requests], 10.0) <= 30
 
 
-async def test_http_client_is_closed_on_exit(school: SandboxSchool) -> None:
+async def test_one_http_client_made_on_first_use_and_closed_on_exit(
+    school: SandboxSchool,
+) -> None:
     client = client_for(school)
     async with client:
-        pass
-    with pytest.raises(RuntimeError):
-        await client._http.get("/v2/users")
-    assert isinstance(client._http, httpx2.AsyncClient)
+        assert client._http is None  # nothing is built before the first request
+        await client.get("/v2/user-roles")
+        http = client._http
+        await client.get("/v2/user-roles")
+        assert client._http is http and isinstance(http, httpx2.AsyncClient)
+    assert http.is_closed
+    with pytest.raises(RuntimeError, match="closed"):
+        await client.get("/v2/user-roles")

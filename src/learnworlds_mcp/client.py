@@ -73,16 +73,9 @@ class LearnWorldsClient:
         self.limiter = RateLimiter(
             settings.rate_limit.requests, settings.rate_limit.seconds, self._clock
         )
-        self._http = httpx2.AsyncClient(
-            base_url=settings.api_url,
-            transport=transport,
-            timeout=settings.timeout,
-            headers={
-                "Lw-Client": settings.client_id,
-                "Accept": "application/json",
-                "User-Agent": f"learnworlds-mcp/{__version__}",
-            },
-        )
+        self._transport = transport
+        self._http: httpx2.AsyncClient | None = None  # made on first use: start-up stays cheap
+        self._closed = False
         self._token: _Token | None = None
         if settings.access_token is not None:
             self._token = _Token(settings.access_token.get_secret_value(), None, minted=False)
@@ -102,7 +95,26 @@ class LearnWorldsClient:
         await self.aclose()
 
     async def aclose(self) -> None:
-        await self._http.aclose()
+        self._closed = True
+        if self._http is not None:
+            await self._http.aclose()
+
+    def _http_client(self) -> httpx2.AsyncClient:
+        """The one HTTP client of this instance, created on the first request."""
+        if self._closed:
+            raise RuntimeError("the LearnWorlds client is closed")
+        if self._http is None:
+            self._http = httpx2.AsyncClient(
+                base_url=self._settings.api_url,
+                transport=self._transport,
+                timeout=self._settings.timeout,
+                headers={
+                    "Lw-Client": self._settings.client_id,
+                    "Accept": "application/json",
+                    "User-Agent": f"learnworlds-mcp/{__version__}",
+                },
+            )
+        return self._http
 
     # ------------------------------------------------------------------ public API
 
@@ -237,7 +249,7 @@ class LearnWorldsClient:
         self.requests_sent += 1
         # httpx's own timeouts do not apply to in-process transports; this one always does.
         with anyio.fail_after(self._timeout):
-            return await self._http.request(
+            return await self._http_client().request(
                 method, path, params=params, json=json, data=data, headers=headers
             )
 

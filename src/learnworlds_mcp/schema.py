@@ -89,6 +89,12 @@ def _slim(schema: Any, keep_defaults: bool) -> Any:
         rest = [o for o in options if o != _NULL]
         del slim["anyOf"], slim["default"]
         slim = {**rest[0], **slim} if len(rest) == 1 else {"anyOf": rest, **slim}
+    options = slim.get("anyOf")
+    if isinstance(options, list) and all(
+        set(o) == {"type"} and isinstance(o["type"], str) for o in options
+    ):
+        del slim["anyOf"]  # anyOf of bare types → one `type` list: the same, shorter
+        slim = {"type": [o["type"] for o in options], **slim}
     if not keep_defaults:
         slim.pop("default", None)
     return slim

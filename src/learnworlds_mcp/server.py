@@ -12,6 +12,7 @@ from learnworlds_mcp import __version__
 from learnworlds_mcp.client import LearnWorldsClient
 from learnworlds_mcp.clock import Clock
 from learnworlds_mcp.config import Settings
+from learnworlds_mcp.prompts import register_prompts
 from learnworlds_mcp.schema import slim_schema
 from learnworlds_mcp.tools import TOOLS, ToolSpec
 from learnworlds_mcp.tools.common import AppContext
@@ -72,7 +73,7 @@ def build_server(
             yield AppContext(client=client, settings=settings)
 
     tools = [_tool_from(spec) for spec in selected_tools(settings)]
-    return MCPServer(
+    server = MCPServer(
         "learnworlds-mcp",
         title="LearnWorlds",
         instructions=instructions_for(settings),
@@ -81,6 +82,8 @@ def build_server(
         lifespan=lifespan,
         tools=tools,
     )
+    register_prompts(server, {tool.name for tool in tools})
+    return server
 
 
 def _tool_from(spec: ToolSpec) -> Tool:

@@ -7,7 +7,7 @@ from typing import Any
 from pydantic import Field
 
 from learnworlds_mcp.models.common import IsoTime, OptionalInt, Record
-from learnworlds_mcp.pagination import ListPage
+from learnworlds_mcp.pagination import FullList, ListPage
 
 
 class GroupManager(Record):
@@ -22,9 +22,7 @@ class Group(Record):
     title: str
     description: str | None = None
     products: list[str] = Field(default_factory=list, description="Course slugs.")
-    enroll_users_on_courses: bool | None = Field(
-        default=None, description="Members get the courses."
-    )
+    enroll_users_on_courses: bool | None = None
     max_number_of_users: OptionalInt = Field(default=None, description="Absent: no limit.")
     group_managers: list[GroupManager] = Field(default_factory=list)
     tags: list[str] = Field(default_factory=list, description="Given to members.")
@@ -40,3 +38,14 @@ class Group(Record):
 
 class GroupList(ListPage[Group]):
     """A page of groups, newest first. Call again with `page` = `next_page` until it is null."""
+
+
+class GroupRef(Record):
+    """A group a user belongs to."""
+
+    id: str
+    title: str | None = None
+
+
+class UserGroupList(FullList[GroupRef]):
+    """All groups of one user (not paged: `next_page` is always null)."""

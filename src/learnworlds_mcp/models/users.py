@@ -26,7 +26,7 @@ class UserSummary(Record):
     role: UserRole | None = None
     tags: list[str] = Field(default_factory=list)
     created: IsoTime = None
-    last_login: IsoTime = Field(default=None, description="Absent: never.")
+    last_login: IsoTime = None  # absent: never logged in
     suspended: bool = False
 
     @classmethod
@@ -71,3 +71,54 @@ def _without_empty(value: Any) -> dict[str, Any] | None:
 
 class UserList(ListPage[UserSummary]):
     """A page of users, newest first. Call again with `page` = `next_page` until it is null."""
+
+
+class RoleRef(Record):
+    id: str | None = None
+    access_level: str | None = None
+    name: str | None = None
+
+
+class AssignedCourse(Record):
+    course_id: str
+    revenue_share_percentage: float | None = None
+
+
+class Assignments(Record):
+    """What a role is assigned to (empty assignments are left out)."""
+
+    assigned_courses: list[AssignedCourse] | None = None
+    assigned_user_group_ids: list[str] | None = Field(default=None, description="Groups managed.")
+    assigned_seat_offering_ids: list[str] | None = None
+    assigned_segment_id: str | None = None
+    assigned_licenses_ids: list[str] | None = None
+
+
+class RoleWithAssignments(Assignments, RoleRef):
+    """A user's role (id, level, title) and its assignments, in one object."""
+
+    @classmethod
+    def from_api(cls, data: dict[str, Any]) -> RoleWithAssignments:
+        fields = _role_fields(data)
+        return cls.model_validate({**fields, **(fields["role"] or {})})
+
+
+class UserRoleDetail(Assignments):
+    """GET /v2/users/{id}/user-role, with empty assignments left out."""
+
+    id: str | None = None
+    email: str | None = None
+    username: str | None = None
+    role: RoleRef | None = None
+
+    @classmethod
+    def from_api(cls, data: dict[str, Any]) -> UserRoleDetail:
+        return cls.model_validate(_role_fields(data))
+
+
+def _role_fields(data: dict[str, Any]) -> dict[str, Any]:
+    role = data.get("user_role")
+    if not isinstance(role, dict):
+        role = {"id": data.get("role_id")} if data.get("role_id") else None
+    cleaned = {k: (v if v not in ([], "", {}) else None) for k, v in data.items()}
+    return {**cleaned, "role": role}

@@ -8,11 +8,13 @@ school (ids do not depend on `now`, only times do). The shape of the school:
   ("Regional reporter", "Group manager", "Teaching assistant");
 - users: realistic names and emails (company domains, personal domains, dots and `+` tags),
   created over ~3 years; a few dozen staff (admins, instructors, reporters, …) created long ago,
-  some of whom have not logged in for 100–400 days; ~12 % never logged in; ~2 % suspended;
+  some of whom have not logged in for 100–400 days, and one invited license reporter who never
+  logged in; ~12 % of learners never logged in; ~2 % suspended;
 - 26 courses with sections and units (access paid/free/private/draft/coming_soon/…), 3 bundles,
   2 subscription plans;
 - enrollments and progress consistent with each course's units; purchases make a user "paying";
-- 15 user groups: one large cohort (a few hundred members at full size), one nearly full group,
+- 15 user groups: one large cohort (a few hundred members at full size, enrolled in the
+  group's courses), one nearly full group,
   one empty group, managers holding the custom "Group manager" role; members carry group tags;
 - event logs over the last year (registrations, logins, course visits, completions, enrollments,
   purchases, certificates, community posts).
@@ -313,6 +315,7 @@ def _assign_roles(
     pool = order[: max(1, int(n * 0.6))]
     rng.shuffle(pool)
     staff: set[int] = set()
+    invited = False
     for role_id, count in plan:
         for _ in range(count):
             if not pool:
@@ -327,6 +330,9 @@ def _assign_roles(
                 u.last_login = t(now - rng.uniform(100 * DAY, 400 * DAY))
             elif u.last_login is None:
                 u.last_login = t(now - rng.uniform(0.1 * DAY, 30 * DAY))
+            if role_id == LICENSE_REPORTER_ROLE_ID and not invited:
+                u.last_login = None  # invited as a license reporter, never logged in
+                invited = True
     if order:
         owner = users[order[0]]  # the oldest account is the owner: an admin
         owner.role_id = ADMIN_ROLE_ID
@@ -525,7 +531,8 @@ def _groups(
             description=description,
             course_ids=rng.sample(course_ids, rng.randint(1, 3)),
             max_number_of_users=capacity,
-            enroll_users_on_courses=rng.random() < 0.6,
+            # The big cohort enrolls its members in its courses (the roll is kept for the seed).
+            enroll_users_on_courses=rng.random() < 0.6 or i == 0,
             manager_ids=[
                 m.id for m in rng.sample(managers, min(len(managers), rng.choice((0, 1, 1, 2))))
             ],

@@ -1,5 +1,6 @@
 """What every tool shares: parameter types, the client lookup, compact results, date input."""
 
+import json
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Annotated, Any
@@ -43,17 +44,124 @@ def client_of(ctx: Context) -> LearnWorldsClient:
     return app_context(ctx).client
 
 
-def compact_result(model: BaseModel) -> CallToolResult:
+# DESIGN §3: no result above about 20,000 tokens (≈ 4 bytes a token of compact JSON).
+MAX_RESULT_BYTES = 80_000
+# Room kept for the note that says what was cut.
+_NOTE_ROOM_BYTES = 600
+_DEFAULT_REST = (
+    "Ask for less to see the rest: a smaller items_per_page, a narrower filter or fewer "
+    "members; next_page, where present, still continues after this whole page."
+)
+
+
+def compact_result(model: BaseModel, *, rest: str | None = None) -> CallToolResult:
     """The result as structured content plus the same data as compact JSON text.
 
     Nulls are left out of both (the schema marks such fields optional), which keeps what the
     model reads about a third smaller than the SDK's indented default.
+
+    The size guard for every tool: a result whose text would exceed `MAX_RESULT_BYTES` is cut
+    at whole list items (the longest list first), gains `"truncated": true` and a `note` that
+    says what was left out and how to get it (`rest`, or a generic hint). Paging fields are not
+    touched, so `next_page` keeps meaning "the page after this one".
     """
     text = model.model_dump_json(exclude_none=True)
     structured = model.model_dump(mode="json", exclude_none=True)
+    if len(text.encode()) > MAX_RESULT_BYTES:
+        structured = _fit(structured, MAX_RESULT_BYTES, rest or _DEFAULT_REST)
+        text = _json(structured)
     return CallToolResult(
         content=[TextContent(type="text", text=text)], structured_content=structured
     )
+
+
+def _json(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+
+
+def _size(value: Any) -> int:
+    return len(_json(value).encode())
+
+
+def _lists(node: Any, path: tuple[Any, ...] = ()) -> list[tuple[tuple[Any, ...], list[Any]]]:
+    """Every non-empty list in `node` with its path, outermost first."""
+    found: list[tuple[tuple[Any, ...], list[Any]]] = []
+    children: list[tuple[Any, Any]] = []
+    if isinstance(node, dict):
+        children = list(node.items())
+    elif isinstance(node, list):
+        if node and path:
+            found.append((path, node))
+        children = list(enumerate(node))
+    for key, child in children:
+        found.extend(_lists(child, (*path, key)))
+    return found
+
+
+def _fit(data: dict[str, Any], limit: int, rest: str) -> dict[str, Any]:
+    """Cut `data` to at most `limit` bytes of compact JSON at whole list items, and say so."""
+    note_before = data.get("note")
+    totals: dict[tuple[Any, ...], int] = {}
+    kept: dict[tuple[Any, ...], int] = {}
+    shortened = False
+    budget = limit - _NOTE_ROOM_BYTES - len(rest.encode())
+    while True:
+        while _size(data) > budget:
+            lists = _lists(data)
+            if not lists:
+                break
+            path, items = max(lists, key=lambda entry: _size(entry[1]))
+            totals.setdefault(path, len(items))
+            kept[path] = _keep_prefix(data, items, budget)
+        if _size(data) > budget:
+            _shorten_strings(data, budget)
+            shortened = True
+        cuts = [f"{'.'.join(map(str, p))} shows {kept[p]} of {n}" for p, n in totals.items()]
+        if shortened:
+            cuts.append("the longest texts are shortened")
+        note = f"Cut to stay under ~20,000 tokens: {'; '.join(cuts)}. {rest}"
+        data["truncated"] = True
+        data["note"] = f"{note_before} {note}" if isinstance(note_before, str) else note
+        over = _size(data) - limit
+        if over <= 0 or budget <= 0:
+            return data
+        budget -= over  # the note itself took more room than planned: cut a little more
+
+
+def _keep_prefix(data: dict[str, Any], items: list[Any], budget: int) -> int:
+    """Shorten `items` (a list inside `data`) to the longest prefix that lets `data` fit."""
+    original = list(items)
+    low, high = 0, len(original) - 1  # the full list does not fit
+    while low < high:
+        mid = (low + high + 1) // 2
+        items[:] = original[:mid]
+        if _size(data) <= budget:
+            low = mid
+        else:
+            high = mid - 1
+    items[:] = original[:low]
+    return low
+
+
+def _shorten_strings(data: dict[str, Any], budget: int) -> None:
+    """Last resort (one huge text): shorten the longest strings until `data` fits."""
+
+    def strings(node: Any) -> list[tuple[Any, Any]]:
+        out: list[tuple[Any, Any]] = []
+        pairs = node.items() if isinstance(node, dict) else enumerate(node)
+        for key, value in pairs:
+            if isinstance(value, str):
+                out.append((node, key))
+            elif isinstance(value, dict | list):
+                out.extend(strings(value))
+        return out
+
+    for holder, key in sorted(strings(data), key=lambda ref: -len(ref[0][ref[1]])):
+        excess = _size(data) - budget
+        if excess <= 0:
+            return
+        text: str = holder[key]
+        holder[key] = text[: max(100, len(text) - excess - 10)] + "…"
 
 
 def unix_seconds(value: str | None, name: str) -> int | None:

@@ -1,40 +1,88 @@
-"""User groups: cohorts with their courses, managers and capacity."""
+"""User groups: cohorts with their courses, managers, capacity and members."""
 
-from typing import Annotated
+import math
+from collections.abc import Awaitable, Callable
+from typing import Annotated, Any
 
 from mcp.server.mcpserver import Context
 from mcp_types import CallToolResult
+from pydantic import Field
 
-from learnworlds_mcp.errors import NotFoundError
-from learnworlds_mcp.models.groups import Group, GroupList
-from learnworlds_mcp.pagination import check_page_exists, next_page_of, read_envelope
+from learnworlds_mcp.client import LearnWorldsClient
+from learnworlds_mcp.errors import NotFoundError, UnexpectedResponseError
+from learnworlds_mcp.models.groups import Group, GroupList, GroupRef, UserGroupList
+from learnworlds_mcp.models.users import UserList, UserSummary
+from learnworlds_mcp.pagination import (
+    Envelope,
+    check_page_exists,
+    check_walk_reaches,
+    next_page_of,
+    page_reporter,
+    read_envelope,
+    title_filter,
+    walk_pages,
+)
 from learnworlds_mcp.paths import api_path
-from learnworlds_mcp.tools.common import GroupId, Page, client_of, compact_result
+from learnworlds_mcp.tools.common import GroupId, Page, UserRef, client_of, compact_result
 from learnworlds_mcp.tools.registry import tool
+from learnworlds_mcp.tools.users import user_not_found
+
+# The groups list is 20 a page; a title search reads at most this many pages per call.
+MAX_GROUP_SCAN_PAGES = 25
+# Group members come 20 a page. The 2025 API answered them as a bare array without `meta`;
+# such a list is walked whole (at most this many pages) to page it reliably.
+MEMBERS_PAGE_SIZE = 20
+MAX_BARE_MEMBER_PAGES = 50
 
 
 def group_not_found(group_id: str) -> NotFoundError:
     return NotFoundError(
-        f"No group with id {group_id!r}. list_all_learnworlds_groups lists groups with their ids."
+        f"No group with id {group_id!r}. list_all_learnworlds_groups lists groups with their ids "
+        "(title_contains finds one by name)."
     )
 
 
 @tool(toolset="groups", kind="read", title="List groups")
 async def list_all_learnworlds_groups(
-    ctx: Context, page: Page = 1
+    ctx: Context,
+    page: Page = 1,
+    title_contains: Annotated[str | None, Field(description="Any case; scans all pages.")] = None,
 ) -> Annotated[CallToolResult, GroupList]:
     """List user groups (cohorts): courses, managers, capacity. Newest first, 20 a page:
     repeat with page = next_page until it is null."""
-    payload = await client_of(ctx).get("/v2/user_groups", {"page": page})
-    envelope = read_envelope(payload, requested_page=page)
-    check_page_exists(envelope, page, "group")
+    client = client_of(ctx)
+
+    async def fetch(n: int) -> Any:
+        return await client.get("/v2/user_groups", {"page": n})
+
+    keep = title_filter(title_contains)
+    if keep is None:
+        envelope = read_envelope(await fetch(page), requested_page=page)
+        check_page_exists(envelope, page, "group")
+        return compact_result(
+            GroupList(
+                items=[Group.from_api(g) for g in envelope.data],
+                page=page,
+                total_pages=envelope.total_pages,
+                total_items=envelope.total_items,
+                next_page=next_page_of(envelope, page),
+            )
+        )
+    walk = await walk_pages(
+        fetch,
+        start_page=page,
+        max_pages=MAX_GROUP_SCAN_PAGES,
+        keep=keep,
+        progress=page_reporter(ctx.report_progress, "groups"),
+    )
+    check_walk_reaches(walk, page, "group")
     return compact_result(
         GroupList(
-            items=[Group.from_api(g) for g in envelope.data],
+            items=[Group.from_api(g) for g in walk.items],
             page=page,
-            total_pages=envelope.total_pages,
-            total_items=envelope.total_items,
-            next_page=next_page_of(envelope, page),
+            total_pages=walk.total_pages,
+            total_items=len(walk.items),
+            next_page=walk.next_page,
         )
     )
 
@@ -49,3 +97,112 @@ async def get_single_learnworlds_group_by_id(
     except NotFoundError:
         raise group_not_found(group_id) from None
     return compact_result(Group.from_api(data))
+
+
+def members_fetcher(
+    client: LearnWorldsClient,
+    group_id: str,
+    *,
+    include_suspended: bool = False,
+    group_known: bool = False,
+) -> Callable[[int], Awaitable[Any]]:
+    """Fetch one page of a group's members, in whichever shape the school answers.
+
+    The API answers an empty group with 404 "Users not found", and an unknown group with 404
+    too: on the first 404 the group itself is looked up (unless `group_known`), so an unknown
+    group is "No group…" and an empty one an empty page. Pages are remembered for the call.
+    """
+    path = api_path("/v2/user_groups/{group_id}/users", group_id=group_id)
+    params = {"include_suspended": "true"} if include_suspended else {}
+    fetched: dict[int, Any] = {}
+    exists = group_known
+
+    async def fetch(page: int) -> Any:
+        nonlocal exists
+        if page in fetched:
+            return fetched[page]
+        try:
+            payload = await client.get(path, {**params, "page": page})
+        except NotFoundError:
+            if not exists:
+                try:
+                    await client.get(api_path("/v2/user_groups/{group_id}", group_id=group_id))
+                except NotFoundError:
+                    raise group_not_found(group_id) from None
+                exists = True
+            payload = {
+                "data": [],
+                "meta": {
+                    "page": 1,
+                    "totalItems": 0,
+                    "totalPages": 1,
+                    "itemsPerPage": MEMBERS_PAGE_SIZE,
+                },
+            }
+        fetched[page] = payload
+        return payload
+
+    return fetch
+
+
+@tool(toolset="groups", kind="read", title="List a group's members")
+async def list_all_learnworlds_group_members(
+    ctx: Context, group_id: GroupId, page: Page = 1, include_suspended: bool = False
+) -> Annotated[CallToolResult, UserList]:
+    """List a group's members, newest first, 20 a page: repeat with page = next_page until it
+    is null. An empty group is an empty list."""
+    fetch = members_fetcher(client_of(ctx), group_id, include_suspended=include_suspended)
+    envelope = read_envelope(await fetch(page), requested_page=page)
+    if not envelope.paged:
+        envelope = await _page_of_bare_list(fetch, page)
+    check_page_exists(envelope, page, "member")
+    return compact_result(
+        UserList(
+            items=[UserSummary.from_api(u) for u in envelope.data],
+            page=page,
+            total_pages=envelope.total_pages,
+            total_items=envelope.total_items,
+            next_page=next_page_of(envelope, page),
+        )
+    )
+
+
+async def _page_of_bare_list(fetch: Callable[[int], Awaitable[Any]], page: int) -> Envelope:
+    """Page `page` of a members list the school sent without `meta`: walk it, then slice."""
+    walk = await walk_pages(fetch, max_pages=MAX_BARE_MEMBER_PAGES, page_size=MEMBERS_PAGE_SIZE)
+    if not walk.complete:
+        raise UnexpectedResponseError(
+            f"This group has more than {MAX_BARE_MEMBER_PAGES * MEMBERS_PAGE_SIZE} members and "
+            "the school's reply carries no page count, so they cannot be paged reliably."
+        )
+    start = (page - 1) * MEMBERS_PAGE_SIZE
+    return Envelope(
+        data=walk.items[start : start + MEMBERS_PAGE_SIZE],
+        page=page,
+        total_pages=max(1, math.ceil(len(walk.items) / MEMBERS_PAGE_SIZE)),
+        total_items=len(walk.items),
+    )
+
+
+def user_groups_from(payload: Any) -> list[dict[str, Any]]:
+    """The groups of `GET /v2/users/{id}/user-groups`, in the 2026 or the 2025 shape."""
+    data = payload.get("data") if isinstance(payload, dict) else payload
+    if isinstance(data, dict):
+        data = data.get("user_groups")
+    if not isinstance(data, list) or not all(isinstance(g, dict) for g in data):
+        raise UnexpectedResponseError("The school's list of a user's groups was unreadable.")
+    return data
+
+
+@tool(toolset="groups", kind="read", title="List a user's groups")
+async def list_all_learnworlds_user_groups(
+    ctx: Context, user_id: UserRef
+) -> Annotated[CallToolResult, UserGroupList]:
+    """List the groups a user is a member of (id and title). Not paged."""
+    path = api_path("/v2/users/{user_id}/user-groups", user_id=user_id)
+    try:
+        payload = await client_of(ctx).get(path)
+    except NotFoundError:
+        raise user_not_found(user_id) from None
+    groups = [GroupRef.model_validate(g) for g in user_groups_from(payload)]
+    return compact_result(UserGroupList(items=groups, total_items=len(groups)))

@@ -41,17 +41,17 @@ async def list_all_learnworlds_users(
     items_per_page: ItemsPerPage = 20,
     role: RoleLevel | None = None,
     status: UserStatus | None = None,
-    tags: Annotated[list[str] | None, Field(description="Users having all these tags.")] = None,
+    tags: Annotated[list[str] | None, Field(description="Has all these tags.")] = None,
     registered_after: IsoDate = None,
     registered_before: IsoDate = None,
     include_suspended: bool = False,
     custom_fields: Annotated[
         dict[str, str] | None,
-        Field(description='Custom sign-up fields, e.g. {"employee_code": "A7"}'),
+        Field(description='Sign-up field filters, e.g. {"employee_code": "A7"}'),
     ] = None,
 ) -> Annotated[CallToolResult, UserList]:
-    """List users, newest first. Paged: repeat with page = next_page until it is null.
-    No email filter: get_single_learnworlds_user_by_id takes an email."""
+    """Users, newest first. Paged: repeat with page = next_page until it is null.
+    By email: use get_single_learnworlds_user_by_id."""
     params = drop_none(
         {
             "page": page,
@@ -84,7 +84,7 @@ async def list_all_learnworlds_users(
 async def get_single_learnworlds_user_by_id(
     ctx: Context, user_id: UserRef
 ) -> Annotated[CallToolResult, User]:
-    """Get a user's full record by id or email (suspended too): flags, sign-up fields, UTMs,
+    """A user's full record by id or email (suspended too): flags, sign-up fields, UTMs,
     billing, NPS."""
     path = api_path("/v2/users/{user_id}", user_id=user_id)
     try:

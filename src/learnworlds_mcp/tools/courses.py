@@ -1,0 +1,98 @@
+"""Courses: the school's catalogue, found by category, access or title."""
+
+from typing import Annotated, Literal
+
+from mcp.server.mcpserver import Context
+from mcp_types import CallToolResult
+from pydantic import Field
+
+from learnworlds_mcp.errors import NotFoundError
+from learnworlds_mcp.models.courses import Course, CourseList, CourseSummary
+from learnworlds_mcp.pagination import (
+    check_page_exists,
+    check_walk_reaches,
+    next_page_of,
+    page_reporter,
+    read_envelope,
+    title_filter,
+    walk_pages,
+)
+from learnworlds_mcp.paths import api_path
+from learnworlds_mcp.tools.common import Page, client_of, comma_list, compact_result, drop_none
+from learnworlds_mcp.tools.registry import tool
+
+CourseId = Annotated[str, Field(description="Course slug, e.g. sales-101.")]
+CourseAccess = Literal["paid", "free", "coming_soon", "enrollment_closed", "private", "draft"]
+TitleContains = Annotated[
+    str | None, Field(description="Title contains this (any case); searches every page.")
+]
+# The course list is 50 a page; a title search reads at most this many pages per call.
+MAX_COURSE_SCAN_PAGES = 20
+
+
+def course_not_found(course_id: str) -> NotFoundError:
+    return NotFoundError(
+        f"No course {course_id!r}. course_id is the course's slug (e.g. sales-101): "
+        "list_all_learnworlds_courses lists them, and its title_contains finds one by name."
+    )
+
+
+@tool(toolset="courses", kind="read", title="List courses")
+async def list_all_learnworlds_courses(
+    ctx: Context,
+    page: Page = 1,
+    categories: Annotated[list[str] | None, Field(description="Any of these.")] = None,
+    access: list[CourseAccess] | None = None,
+    title_contains: TitleContains = None,
+) -> Annotated[CallToolResult, CourseList]:
+    """List courses, newest first, 50 a page: repeat with page = next_page until it is null.
+    With title_contains the server scans up to 20 pages from `page` and returns the matches;
+    a non-null next_page means the scan stopped there."""
+    client = client_of(ctx)
+    params = drop_none({"categories": comma_list(categories, "categories"), "access": access})
+
+    async def fetch(n: int) -> object:
+        return await client.get("/v2/courses", {**params, "page": n})
+
+    keep = title_filter(title_contains)
+    if keep is None:
+        envelope = read_envelope(await fetch(page), requested_page=page)
+        check_page_exists(envelope, page, "course")
+        return compact_result(
+            CourseList(
+                items=[CourseSummary.model_validate(c) for c in envelope.data],
+                page=page,
+                total_pages=envelope.total_pages,
+                total_items=envelope.total_items,
+                next_page=next_page_of(envelope, page),
+            )
+        )
+    walk = await walk_pages(
+        fetch,
+        start_page=page,
+        max_pages=MAX_COURSE_SCAN_PAGES,
+        keep=keep,
+        progress=page_reporter(ctx.report_progress, "courses"),
+    )
+    check_walk_reaches(walk, page, "course")
+    return compact_result(
+        CourseList(
+            items=[CourseSummary.model_validate(c) for c in walk.items],
+            page=page,
+            total_pages=walk.total_pages,
+            total_items=len(walk.items),
+            next_page=walk.next_page,
+        )
+    )
+
+
+@tool(toolset="courses", kind="read", title="Get a course")
+async def get_single_learnworlds_course_by_id(
+    ctx: Context, course_id: CourseId
+) -> Annotated[CallToolResult, Course]:
+    """Get one course's full record by slug: access, prices, categories, author, drip feed."""
+    try:
+        data = await client_of(ctx).get(api_path("/v2/courses/{course_id}", course_id=course_id))
+    except NotFoundError:
+        raise course_not_found(course_id) from None
+    return compact_result(Course.from_api(data))

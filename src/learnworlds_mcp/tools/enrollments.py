@@ -1,0 +1,154 @@
+"""Enrollments: who is enrolled in a course, what a user is enrolled in, and their progress."""
+
+from typing import Annotated
+
+from mcp.server.mcpserver import Context
+from mcp_types import CallToolResult
+from pydantic import Field
+
+from learnworlds_mcp.client import LearnWorldsClient
+from learnworlds_mcp.errors import LearnWorldsError, NotFoundError
+from learnworlds_mcp.models.enrollments import (
+    CourseProgress,
+    Enrollment,
+    EnrollmentList,
+    ProgressList,
+)
+from learnworlds_mcp.models.users import UserList, UserSummary
+from learnworlds_mcp.pagination import check_page_exists, next_page_of, read_envelope
+from learnworlds_mcp.paths import api_path
+from learnworlds_mcp.tools.common import (
+    ItemsPerPage,
+    Page,
+    UserRef,
+    client_of,
+    compact_result,
+    drop_none,
+)
+from learnworlds_mcp.tools.courses import CourseId, course_not_found
+from learnworlds_mcp.tools.registry import tool
+from learnworlds_mcp.tools.users import user_not_found
+
+
+@tool(toolset="enrollments", kind="read", title="List a course's users")
+async def list_all_learnworlds_course_users(
+    ctx: Context,
+    course_id: CourseId,
+    page: Page = 1,
+    items_per_page: ItemsPerPage = 20,
+    include_suspended: bool = False,
+) -> Annotated[CallToolResult, UserList]:
+    """List the users enrolled in a course, newest first. Paged: repeat with
+    page = next_page until it is null."""
+    path = api_path("/v2/courses/{course_id}/users", course_id=course_id)
+    params = drop_none(
+        {
+            "page": page,
+            "items_per_page": items_per_page,
+            "include_suspended": "true" if include_suspended else None,
+        }
+    )
+    try:
+        payload = await client_of(ctx).get(path, params)
+    except NotFoundError:
+        raise course_not_found(course_id) from None
+    envelope = read_envelope(payload, requested_page=page)
+    check_page_exists(envelope, page, "course user")
+    return compact_result(
+        UserList(
+            items=[UserSummary.from_api(u) for u in envelope.data],
+            page=page,
+            total_pages=envelope.total_pages,
+            total_items=envelope.total_items,
+            next_page=next_page_of(envelope, page),
+        )
+    )
+
+
+@tool(toolset="enrollments", kind="read", title="List a user's enrollments")
+async def list_all_learnworlds_user_enrollments(
+    ctx: Context, user_id: UserRef, page: Page = 1
+) -> Annotated[CallToolResult, EnrollmentList]:
+    """List the courses a user is enrolled in, with enrollment and expiry dates, newest first,
+    50 a page: repeat with page = next_page until it is null."""
+    path = api_path("/v2/users/{user_id}/courses", user_id=user_id)
+    try:
+        payload = await client_of(ctx).get(path, {"page": page})
+    except NotFoundError:
+        raise user_not_found(user_id) from None
+    envelope = read_envelope(payload, requested_page=page)
+    check_page_exists(envelope, page, "enrollment")
+    return compact_result(
+        EnrollmentList(
+            items=[Enrollment.from_api(e) for e in envelope.data],
+            page=page,
+            total_pages=envelope.total_pages,
+            total_items=envelope.total_items,
+            next_page=next_page_of(envelope, page),
+        )
+    )
+
+
+@tool(toolset="enrollments", kind="read", title="Get a user's progress")
+async def get_single_learnworlds_user_progress_by_id(
+    ctx: Context,
+    user_id: UserRef,
+    course_id: Annotated[
+        str | None, Field(description="Course slug: that course only, with units.")
+    ] = None,
+    page: Page = 1,
+    items_per_page: ItemsPerPage = 20,
+) -> Annotated[CallToolResult, ProgressList]:
+    """A user's progress: in one course (course_id, with units) or in every enrolled course,
+    paged: repeat with page = next_page until it is null."""
+    client = client_of(ctx)
+    if course_id is not None:
+        return compact_result(await _one_course(client, user_id, course_id))
+    path = api_path("/v2/users/{user_id}/progress", user_id=user_id)
+    try:
+        payload = await client.get(path, {"page": page, "items_per_page": items_per_page})
+    except NotFoundError:
+        raise user_not_found(user_id) from None
+    envelope = read_envelope(payload, requested_page=page)
+    check_page_exists(envelope, page, "progress")
+    return compact_result(
+        ProgressList(
+            items=[CourseProgress.from_api(p) for p in envelope.data],
+            page=page,
+            total_pages=envelope.total_pages,
+            total_items=envelope.total_items,
+            next_page=next_page_of(envelope, page),
+        )
+    )
+
+
+async def _one_course(client: LearnWorldsClient, user_id: str, course_id: str) -> ProgressList:
+    path = api_path(
+        "/v2/users/{user_id}/courses/{course_id}/progress", user_id=user_id, course_id=course_id
+    )
+    try:
+        data = await client.get(path)
+    except NotFoundError:
+        raise await _why_no_progress(client, user_id, course_id) from None
+    item = CourseProgress.from_api(data, course_id=course_id, units=True)
+    return ProgressList(items=[item], page=1, total_pages=1, total_items=1, next_page=None)
+
+
+async def _why_no_progress(client: LearnWorldsClient, user_id: str, course_id: str) -> Exception:
+    """The API answers 404 alike for an unknown user, an unknown course and no enrollment."""
+    try:
+        await client.get(api_path("/v2/courses/{course_id}", course_id=course_id))
+    except NotFoundError:
+        return course_not_found(course_id)
+    try:
+        await client.get(
+            api_path("/v2/users/{user_id}", user_id=user_id), {"include_suspended": "true"}
+        )
+    except NotFoundError:
+        return user_not_found(user_id)
+    except LearnWorldsError as error:
+        return error
+    return NotFoundError(
+        f"User {user_id!r} is not enrolled in course {course_id!r}. "
+        "list_all_learnworlds_user_enrollments lists the courses they are enrolled in."
+    )
