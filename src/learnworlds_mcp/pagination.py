@@ -256,3 +256,60 @@ def title_filter(needle: str | None) -> Callable[[dict[str, Any]], bool] | None:
         return None
     wanted = needle.strip().casefold()
     return lambda item: wanted in str(item.get("title") or "").casefold()
+
+
+PageT = TypeVar("PageT", bound=ListPage[Any])
+Convert = Callable[[dict[str, Any]], Any]
+
+
+def to_list_page(
+    model: type[PageT], envelope: Envelope, page: int, what: str, convert: Convert
+) -> PageT:
+    """One API page as a tool's list model; a page past the end is an error naming the last."""
+    check_page_exists(envelope, page, what)
+    return model(
+        items=[convert(item) for item in envelope.data],
+        page=page,
+        total_pages=envelope.total_pages,
+        total_items=envelope.total_items,
+        next_page=next_page_of(envelope, page),
+    )
+
+
+async def page_or_title_scan(
+    model: type[PageT],
+    fetch: FetchPage,
+    *,
+    page: int,
+    what: str,
+    convert: Convert,
+    title_contains: str | None,
+    max_pages: int,
+    report: ReportFn,
+) -> PageT:
+    """Page `page` of a list — or, with `title_contains`, the matches of a server-side scan.
+
+    The scan reads from `page` up to `max_pages` pages (paced by the client, reporting MCP
+    progress); `total_items` is then the number of matches, and a non-null `next_page` says
+    where the scan stopped.
+    """
+    keep = title_filter(title_contains)
+    if keep is None:
+        return to_list_page(
+            model, read_envelope(await fetch(page), requested_page=page), page, what, convert
+        )
+    walk = await walk_pages(
+        fetch,
+        start_page=page,
+        max_pages=max_pages,
+        keep=keep,
+        progress=page_reporter(report, f"{what}s"),
+    )
+    check_walk_reaches(walk, page, what)
+    return model(
+        items=[convert(item) for item in walk.items],
+        page=page,
+        total_pages=walk.total_pages,
+        total_items=len(walk.items),
+        next_page=walk.next_page,
+    )

@@ -95,6 +95,6 @@ def _slim(schema: Any, keep_defaults: bool) -> Any:
     ):
         del slim["anyOf"]  # anyOf of bare types → one `type` list: the same, shorter
         slim = {"type": [o["type"] for o in options], **slim}
-    if not keep_defaults:
-        slim.pop("default", None)
+    if not keep_defaults or slim.get("default", True) is False:
+        slim.pop("default", None)  # results: says nothing; `false`: what a boolean assumes
     return slim

@@ -21,11 +21,11 @@ class Group(Record):
     id: str
     title: str
     description: str | None = None
-    products: list[str] = Field(default_factory=list, description="Course slugs.")
+    products: list[str] = Field(default_factory=list)  # course slugs
     enroll_users_on_courses: bool | None = None
     max_number_of_users: OptionalInt = Field(default=None, description="Absent: no limit.")
     group_managers: list[GroupManager] = Field(default_factory=list)
-    tags: list[str] = Field(default_factory=list, description="Given to members.")
+    tags: list[str] = Field(default_factory=list)  # given to members when they join
     created: IsoTime = None
     modified: IsoTime = None
 

@@ -9,7 +9,7 @@ from pydantic import Field
 
 from learnworlds_mcp.errors import InvalidRequestError, NotFoundError
 from learnworlds_mcp.models.activity import Event, EventList
-from learnworlds_mcp.pagination import check_page_exists, next_page_of, read_envelope
+from learnworlds_mcp.pagination import read_envelope, to_list_page
 from learnworlds_mcp.tools.common import (
     IsoDate,
     Page,
@@ -111,13 +111,4 @@ async def list_all_learnworlds_event_logs(
             raise user_not_found(user_id) from None
         raise
     envelope = read_envelope(payload, requested_page=page)
-    check_page_exists(envelope, page, "event")
-    return compact_result(
-        EventList(
-            items=[Event.from_api(e) for e in envelope.data],
-            page=page,
-            total_pages=envelope.total_pages,
-            total_items=envelope.total_items,
-            next_page=next_page_of(envelope, page),
-        )
-    )
+    return compact_result(to_list_page(EventList, envelope, page, "event", Event.from_api))

@@ -23,6 +23,7 @@ GroupId = Annotated[
 ]
 Page = Annotated[int, Field(ge=1)]
 ItemsPerPage = Annotated[int, Field(ge=1, le=200)]
+TitleContains = Annotated[str | None, Field(description="Title has this, any case (scans pages).")]
 IsoDate = Annotated[str | None, Field(description="ISO date, e.g. 2024-01-31")]
 
 

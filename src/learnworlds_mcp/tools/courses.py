@@ -8,24 +8,20 @@ from pydantic import Field
 
 from learnworlds_mcp.errors import NotFoundError
 from learnworlds_mcp.models.courses import Course, CourseList, CourseSummary
-from learnworlds_mcp.pagination import (
-    check_page_exists,
-    check_walk_reaches,
-    next_page_of,
-    page_reporter,
-    read_envelope,
-    title_filter,
-    walk_pages,
-)
+from learnworlds_mcp.pagination import page_or_title_scan
 from learnworlds_mcp.paths import api_path
-from learnworlds_mcp.tools.common import Page, client_of, comma_list, compact_result, drop_none
+from learnworlds_mcp.tools.common import (
+    Page,
+    TitleContains,
+    client_of,
+    comma_list,
+    compact_result,
+    drop_none,
+)
 from learnworlds_mcp.tools.registry import tool
 
 CourseId = Annotated[str, Field(description="Course slug, e.g. sales-101.")]
 CourseAccess = Literal["paid", "free", "coming_soon", "enrollment_closed", "private", "draft"]
-TitleContains = Annotated[
-    str | None, Field(description="Title contains this (any case); searches every page.")
-]
 # The course list is 50 a page; a title search reads at most this many pages per call.
 MAX_COURSE_SCAN_PAGES = 20
 
@@ -54,34 +50,16 @@ async def list_all_learnworlds_courses(
     async def fetch(n: int) -> object:
         return await client.get("/v2/courses", {**params, "page": n})
 
-    keep = title_filter(title_contains)
-    if keep is None:
-        envelope = read_envelope(await fetch(page), requested_page=page)
-        check_page_exists(envelope, page, "course")
-        return compact_result(
-            CourseList(
-                items=[CourseSummary.model_validate(c) for c in envelope.data],
-                page=page,
-                total_pages=envelope.total_pages,
-                total_items=envelope.total_items,
-                next_page=next_page_of(envelope, page),
-            )
-        )
-    walk = await walk_pages(
-        fetch,
-        start_page=page,
-        max_pages=MAX_COURSE_SCAN_PAGES,
-        keep=keep,
-        progress=page_reporter(ctx.report_progress, "courses"),
-    )
-    check_walk_reaches(walk, page, "course")
     return compact_result(
-        CourseList(
-            items=[CourseSummary.model_validate(c) for c in walk.items],
+        await page_or_title_scan(
+            CourseList,
+            fetch,
             page=page,
-            total_pages=walk.total_pages,
-            total_items=len(walk.items),
-            next_page=walk.next_page,
+            what="course",
+            convert=CourseSummary.model_validate,
+            title_contains=title_contains,
+            max_pages=MAX_COURSE_SCAN_PAGES,
+            report=ctx.report_progress,
         )
     )
 

@@ -15,7 +15,7 @@ from learnworlds_mcp.models.enrollments import (
     ProgressList,
 )
 from learnworlds_mcp.models.users import UserList, UserSummary
-from learnworlds_mcp.pagination import check_page_exists, next_page_of, read_envelope
+from learnworlds_mcp.pagination import read_envelope, to_list_page
 from learnworlds_mcp.paths import api_path
 from learnworlds_mcp.tools.common import (
     ItemsPerPage,
@@ -53,15 +53,8 @@ async def list_all_learnworlds_course_users(
     except NotFoundError:
         raise course_not_found(course_id) from None
     envelope = read_envelope(payload, requested_page=page)
-    check_page_exists(envelope, page, "course user")
     return compact_result(
-        UserList(
-            items=[UserSummary.from_api(u) for u in envelope.data],
-            page=page,
-            total_pages=envelope.total_pages,
-            total_items=envelope.total_items,
-            next_page=next_page_of(envelope, page),
-        )
+        to_list_page(UserList, envelope, page, "course user", UserSummary.from_api)
     )
 
 
@@ -77,15 +70,8 @@ async def list_all_learnworlds_user_enrollments(
     except NotFoundError:
         raise user_not_found(user_id) from None
     envelope = read_envelope(payload, requested_page=page)
-    check_page_exists(envelope, page, "enrollment")
     return compact_result(
-        EnrollmentList(
-            items=[Enrollment.from_api(e) for e in envelope.data],
-            page=page,
-            total_pages=envelope.total_pages,
-            total_items=envelope.total_items,
-            next_page=next_page_of(envelope, page),
-        )
+        to_list_page(EnrollmentList, envelope, page, "enrollment", Enrollment.from_api)
     )
 
 
@@ -110,15 +96,8 @@ async def get_single_learnworlds_user_progress_by_id(
     except NotFoundError:
         raise user_not_found(user_id) from None
     envelope = read_envelope(payload, requested_page=page)
-    check_page_exists(envelope, page, "progress")
     return compact_result(
-        ProgressList(
-            items=[CourseProgress.from_api(p) for p in envelope.data],
-            page=page,
-            total_pages=envelope.total_pages,
-            total_items=envelope.total_items,
-            next_page=next_page_of(envelope, page),
-        )
+        to_list_page(ProgressList, envelope, page, "progress", CourseProgress.from_api)
     )
 
 

@@ -6,7 +6,6 @@ from typing import Annotated, Any
 
 from mcp.server.mcpserver import Context
 from mcp_types import CallToolResult
-from pydantic import Field
 
 from learnworlds_mcp.client import LearnWorldsClient
 from learnworlds_mcp.errors import NotFoundError, UnexpectedResponseError
@@ -14,16 +13,20 @@ from learnworlds_mcp.models.groups import Group, GroupList, GroupRef, UserGroupL
 from learnworlds_mcp.models.users import UserList, UserSummary
 from learnworlds_mcp.pagination import (
     Envelope,
-    check_page_exists,
-    check_walk_reaches,
-    next_page_of,
-    page_reporter,
+    page_or_title_scan,
     read_envelope,
-    title_filter,
+    to_list_page,
     walk_pages,
 )
 from learnworlds_mcp.paths import api_path
-from learnworlds_mcp.tools.common import GroupId, Page, UserRef, client_of, compact_result
+from learnworlds_mcp.tools.common import (
+    GroupId,
+    Page,
+    TitleContains,
+    UserRef,
+    client_of,
+    compact_result,
+)
 from learnworlds_mcp.tools.registry import tool
 from learnworlds_mcp.tools.users import user_not_found
 
@@ -46,43 +49,25 @@ def group_not_found(group_id: str) -> NotFoundError:
 async def list_all_learnworlds_groups(
     ctx: Context,
     page: Page = 1,
-    title_contains: Annotated[str | None, Field(description="Any case; scans all pages.")] = None,
+    title_contains: TitleContains = None,
 ) -> Annotated[CallToolResult, GroupList]:
-    """List user groups (cohorts): courses, managers, capacity. Newest first, 20 a page:
-    repeat with page = next_page until it is null."""
+    """User groups (cohorts) with courses, managers, capacity; newest first, 20 a page.
+    Repeat with page = next_page until it is null."""
     client = client_of(ctx)
 
     async def fetch(n: int) -> Any:
         return await client.get("/v2/user_groups", {"page": n})
 
-    keep = title_filter(title_contains)
-    if keep is None:
-        envelope = read_envelope(await fetch(page), requested_page=page)
-        check_page_exists(envelope, page, "group")
-        return compact_result(
-            GroupList(
-                items=[Group.from_api(g) for g in envelope.data],
-                page=page,
-                total_pages=envelope.total_pages,
-                total_items=envelope.total_items,
-                next_page=next_page_of(envelope, page),
-            )
-        )
-    walk = await walk_pages(
-        fetch,
-        start_page=page,
-        max_pages=MAX_GROUP_SCAN_PAGES,
-        keep=keep,
-        progress=page_reporter(ctx.report_progress, "groups"),
-    )
-    check_walk_reaches(walk, page, "group")
     return compact_result(
-        GroupList(
-            items=[Group.from_api(g) for g in walk.items],
+        await page_or_title_scan(
+            GroupList,
+            fetch,
             page=page,
-            total_pages=walk.total_pages,
-            total_items=len(walk.items),
-            next_page=walk.next_page,
+            what="group",
+            convert=Group.from_api,
+            title_contains=title_contains,
+            max_pages=MAX_GROUP_SCAN_PAGES,
+            report=ctx.report_progress,
         )
     )
 
@@ -91,7 +76,7 @@ async def list_all_learnworlds_groups(
 async def get_single_learnworlds_group_by_id(
     ctx: Context, group_id: GroupId
 ) -> Annotated[CallToolResult, Group]:
-    """Get one user group by id: courses, capacity, managers, tags."""
+    """One user group (cohort) by id."""
     try:
         data = await client_of(ctx).get(api_path("/v2/user_groups/{group_id}", group_id=group_id))
     except NotFoundError:
@@ -155,16 +140,7 @@ async def list_all_learnworlds_group_members(
     envelope = read_envelope(await fetch(page), requested_page=page)
     if not envelope.paged:
         envelope = await _page_of_bare_list(fetch, page)
-    check_page_exists(envelope, page, "member")
-    return compact_result(
-        UserList(
-            items=[UserSummary.from_api(u) for u in envelope.data],
-            page=page,
-            total_pages=envelope.total_pages,
-            total_items=envelope.total_items,
-            next_page=next_page_of(envelope, page),
-        )
-    )
+    return compact_result(to_list_page(UserList, envelope, page, "member", UserSummary.from_api))
 
 
 async def _page_of_bare_list(fetch: Callable[[int], Awaitable[Any]], page: int) -> Envelope:

@@ -22,7 +22,7 @@ async def list_all_learnworlds_roles(
     ctx: Context,
     access_level: list[AccessLevel] | None = None,
 ) -> Annotated[CallToolResult, RoleList]:
-    """List all user roles, built-in and custom, alphabetical. Not paged."""
+    """All user roles, built-in and custom, alphabetical. Not paged."""
     params = drop_none({"access_level": ",".join(access_level) if access_level else None})
     envelope = read_envelope(await client_of(ctx).get("/v2/user-roles", params))
     roles = [Role.model_validate(r) for r in envelope.data]

@@ -8,7 +8,7 @@ from pydantic import Field
 
 from learnworlds_mcp.errors import NotFoundError
 from learnworlds_mcp.models.users import User, UserList, UserSummary
-from learnworlds_mcp.pagination import check_page_exists, next_page_of, read_envelope
+from learnworlds_mcp.pagination import read_envelope, to_list_page
 from learnworlds_mcp.paths import api_path
 from learnworlds_mcp.tools.common import (
     IsoDate,
@@ -68,24 +68,14 @@ async def list_all_learnworlds_users(
         key = name.removeprefix("cf_")
         params[f"cf_{key}"] = value
     envelope = read_envelope(await client_of(ctx).get("/v2/users", params), requested_page=page)
-    check_page_exists(envelope, page, "user")
-    return compact_result(
-        UserList(
-            items=[UserSummary.from_api(u) for u in envelope.data],
-            page=page,
-            total_pages=envelope.total_pages,
-            total_items=envelope.total_items,
-            next_page=next_page_of(envelope, page),
-        )
-    )
+    return compact_result(to_list_page(UserList, envelope, page, "user", UserSummary.from_api))
 
 
 @tool(toolset="users", kind="read", title="Get a user")
 async def get_single_learnworlds_user_by_id(
     ctx: Context, user_id: UserRef
 ) -> Annotated[CallToolResult, User]:
-    """A user's full record by id or email (suspended too): flags, sign-up fields, UTMs,
-    billing, NPS."""
+    """A user's full record, by id or email (suspended users too)."""
     path = api_path("/v2/users/{user_id}", user_id=user_id)
     try:
         data = await client_of(ctx).get(path, {"include_suspended": "true"})
