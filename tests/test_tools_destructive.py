@@ -414,7 +414,7 @@ async def test_make_a_user_an_instructor_with_courses() -> None:
     assert done["status"] == "done"
     assert done["request"]["path"] == f"/v2/users/{user.id}/user-role"
     assigned = done["user_role"]
-    assert assigned["role"] == {"id": role.id, "title": role.title, "access_level": "instructor"}
+    assert assigned["role"] == {"id": role.id, "name": role.title, "access_level": "instructor"}
     assert assigned["assigned_courses"] == [
         {"course_id": course.id, "revenue_share_percentage": 20}
     ]

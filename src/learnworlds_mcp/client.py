@@ -279,11 +279,7 @@ class LearnWorldsClient:
 
     @staticmethod
     def _unknown_outcome(method: str, path: str, what: str) -> WriteOutcomeUnknownError:
-        return WriteOutcomeUnknownError(
-            f"The school {what} while handling {method} {path}: the change may or may not have "
-            "been made, and it was not sent again so that it cannot happen twice. Check with "
-            "the matching read tool before trying again."
-        )
+        return WriteOutcomeUnknownError(f"The school {what} while handling {method} {path}")
 
     def _parse(self, response: httpx2.Response, method: str, path: str) -> Any:
         if response.status_code == 204 or not response.content:
@@ -298,11 +294,9 @@ class LearnWorldsClient:
                     "LEARNWORLDS_API_URL points at https://<school>/admin/api.",
                     status=response.status_code,
                 ) from None
-            raise UnexpectedResponseError(
-                f"The school accepted {method} {path} (HTTP {response.status_code}) but its reply "
-                "was not JSON: the change was most likely made. Check with the matching read "
-                "tool before trying again.",
-                status=response.status_code,
+            raise WriteOutcomeUnknownError(
+                f"The school accepted {method} {path} (HTTP {response.status_code}) but its "
+                "reply was not JSON"
             ) from None
 
     # ------------------------------------------------------------------ auth

@@ -71,4 +71,20 @@ class UnexpectedResponseError(LearnWorldsError):
 
 
 class WriteOutcomeUnknownError(LearnWorldsError):
-    """A write may or may not have reached the school; it was deliberately not sent again."""
+    """A write may or may not have reached the school; it was deliberately not sent again.
+
+    `what_happened` says what went wrong ("The school answered HTTP 500 while handling POST
+    /v2/users"); the message adds what it means and which read tool shows the truth.
+    """
+
+    def __init__(self, what_happened: str, *, check_with: str = "the matching read tool"):
+        super().__init__(
+            f"Outcome unknown. {what_happened}: the change may or may not have been made, and "
+            "it was not sent again so that it cannot happen twice. Check with "
+            f"{check_with} before trying again."
+        )
+        self.what_happened = what_happened
+
+    def naming(self, check_with: str) -> WriteOutcomeUnknownError:
+        """The same error, naming the read tool (and arguments) that shows what happened."""
+        return WriteOutcomeUnknownError(self.what_happened, check_with=check_with)

@@ -13,7 +13,7 @@ from pydantic import Field
 
 from learnworlds_mcp.models.common import Record
 from learnworlds_mcp.models.groups import Group
-from learnworlds_mcp.models.users import User
+from learnworlds_mcp.models.users import User, UserRoleDetail
 
 ChangeStatus = Literal["done", "unchanged", "dry_run", "declined"]
 
@@ -79,47 +79,5 @@ class EnrollmentChange(Change):
     enrolled: bool = Field(description="Whether the user holds the product now.")
 
 
-class AssignedCourse(Record):
-    course_id: str
-    revenue_share_percentage: float | None = None
-
-
-class RoleOfUser(Record):
-    id: str
-    title: str | None = None
-    access_level: str | None = None
-
-
-class RoleAssignment(Record):
-    """A user's role and what it is assigned to (GET /v2/users/{id}/user-role)."""
-
-    id: str
-    email: str | None = None
-    username: str | None = None
-    role: RoleOfUser
-    assigned_courses: list[AssignedCourse] = Field(default_factory=list)
-    assigned_user_group_ids: list[str] = Field(default_factory=list)
-    assigned_seat_offering_ids: list[str] = Field(default_factory=list)
-    assigned_segment_id: str | None = None
-    assigned_licenses_ids: list[str] = Field(default_factory=list)
-
-    @classmethod
-    def from_api(cls, data: dict[str, Any], title: str | None = None) -> RoleAssignment:
-        """From the API's UserRoleUserResponse; `title` fills a role name the reply lacks."""
-        role = data.get("user_role") if isinstance(data.get("user_role"), dict) else {}
-        assert isinstance(role, dict)
-        return cls.model_validate(
-            {
-                **data,
-                "assigned_segment_id": data.get("assigned_segment_id") or None,
-                "role": {
-                    "id": role.get("id") or data.get("role_id"),
-                    "title": role.get("name") or title,
-                    "access_level": role.get("access_level"),
-                },
-            }
-        )
-
-
 class RoleChange(Change):
-    user_role: RoleAssignment = Field(description="After the change; else as it is now.")
+    user_role: UserRoleDetail = Field(description="After the change; else as it is now.")

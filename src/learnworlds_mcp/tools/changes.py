@@ -204,8 +204,8 @@ async def carry_out(
         return Outcome("declined", note=why)
     try:
         reply = await client.request(plan.method, plan.path, json_body=plan.body)
-    except (WriteOutcomeUnknownError, UnexpectedResponseError) as error:
-        raise WriteOutcomeUnknownError(_naming(str(error), plan.check_with)) from error
+    except WriteOutcomeUnknownError as error:
+        raise error.naming(plan.check_with) from error
     note = None
     if isinstance(answer, AcceptedElicitation) and isinstance(answer.data, Confirm):
         note = "The person confirmed this change."
@@ -222,14 +222,6 @@ async def read_back(plan: Plan, read: Awaitable[R]) -> R:
             f"the result back failed: {error} Check with {plan.check_with}; do not send the "
             "change again."
         ) from error
-
-
-def _naming(message: str, check_with: str) -> str:
-    """The client's unknown-outcome message, naming the read tool that shows what happened."""
-    generic = "the matching read tool"
-    if generic in message:
-        return f"Outcome unknown. {message.replace(generic, check_with)}"
-    return f"Outcome unknown. {message} Check with {check_with} before trying again."
 
 
 # ------------------------------------------------------------------------ checks and reads

@@ -34,6 +34,7 @@ from learnworlds_mcp.tools.changes import (
     who,
 )
 from learnworlds_mcp.tools.common import GroupId, UserRef, client_of, compact_result
+from learnworlds_mcp.tools.groups import user_groups_from
 from learnworlds_mcp.tools.registry import tool
 
 Title = Annotated[str, Field(min_length=1, max_length=200)]
@@ -61,13 +62,7 @@ def _manager_ids(group: dict[str, Any]) -> list[str]:
 async def user_groups(client: LearnWorldsClient, user_id: str) -> list[dict[str, Any]]:
     """The groups a user is in, as `{id, title}` (both of the API's reply shapes)."""
     reply = await client.get(api_path("/v2/users/{user_id}/user-groups", user_id=user_id))
-    if isinstance(reply, dict) and isinstance(reply.get("data"), dict):
-        reply = reply["data"].get("user_groups")
-    elif isinstance(reply, dict):
-        reply = reply.get("data")
-    if not isinstance(reply, list):
-        raise UnexpectedResponseError("The school's reply listing a user's groups had no list.")
-    return [g for g in reply if isinstance(g, dict) and "id" in g]
+    return [g for g in user_groups_from(reply) if "id" in g]
 
 
 async def member_count(client: LearnWorldsClient, group_id: str) -> int:

@@ -9,7 +9,8 @@ from mcp_types import CallToolResult
 from pydantic import BaseModel, Field
 
 from learnworlds_mcp.errors import NotFoundError, UnexpectedResponseError
-from learnworlds_mcp.models.changes import RoleAssignment, RoleChange
+from learnworlds_mcp.models.changes import RoleChange
+from learnworlds_mcp.models.users import UserRoleDetail
 from learnworlds_mcp.pagination import read_envelope
 from learnworlds_mcp.paths import api_path
 from learnworlds_mcp.tools.changes import (
@@ -67,44 +68,47 @@ async def _plan_role(
             f"No role with id {wanted_role!r} in this school: list_all_learnworlds_roles lists "
             "the roles with their ids. Nothing was sent."
         )
-    before = RoleAssignment.from_api(current)
+    before = UserRoleDetail.from_api(current)
+    before_courses = before.assigned_courses or []
+    before_groups = before.assigned_user_group_ids or []
     # Assignments left out are kept: the API would otherwise remove them.
     courses = [
         c.model_dump()
         for c in (
             assigned_courses
             if assigned_courses is not None
-            else [CourseShare.model_validate(a.model_dump()) for a in before.assigned_courses]
+            else [CourseShare.model_validate(a.model_dump()) for a in before_courses]
         )
     ]
     groups = (
         list(dict.fromkeys(g.strip() for g in assigned_user_group_ids))
         if assigned_user_group_ids is not None
-        else before.assigned_user_group_ids
+        else before_groups
     )
-    known_courses = {a.course_id for a in before.assigned_courses}
+    known_courses = {a.course_id for a in before_courses}
     await check_courses(
         client, [c["course_id"] for c in courses if c["course_id"] not in known_courses]
     )
     for group_id in groups[:MAX_LISTED]:
-        if group_id not in before.assigned_user_group_ids:
+        if group_id not in before_groups:
             await fetch_group(client, group_id)
     body: dict[str, Any] = {
         "role_id": wanted_role,
         "assigned_courses": courses,
         "assigned_user_group_ids": groups,
-        "assigned_seat_offering_ids": before.assigned_seat_offering_ids,
+        "assigned_seat_offering_ids": before.assigned_seat_offering_ids or [],
     }
     if before.assigned_segment_id:
         body["assigned_segment_id"] = before.assigned_segment_id
     if "assigned_licenses_ids" in current:
-        body["assigned_licenses_ids"] = before.assigned_licenses_ids
+        body["assigned_licenses_ids"] = before.assigned_licenses_ids or []
     same = (
-        before.role.id == wanted_role
-        and courses == [a.model_dump() for a in before.assigned_courses]
-        and groups == before.assigned_user_group_ids
+        before.role is not None
+        and before.role.id == wanted_role
+        and courses == [a.model_dump() for a in before_courses]
+        and groups == before_groups
     )
-    old_title = before.role.title or before.role.id
+    old_title = (before.role.name or before.role.id) if before.role else "no role"
     new_title = f"{role.get('title') or wanted_role} ({role.get('access_level') or 'role'})"
     extra = ""
     if assigned_courses is not None:
@@ -154,8 +158,15 @@ async def change_a_learnworlds_user_role(
     return compact_result(
         RoleChange(
             **outcome.fields(plan),
-            user_role=RoleAssignment.from_api(
-                record, plan.reads["title"] if outcome.done else None
+            user_role=_with_role_name(
+                UserRoleDetail.from_api(record), plan.reads["title"] if outcome.done else None
             ),
         )
     )
+
+
+def _with_role_name(detail: UserRoleDetail, title: str | None) -> UserRoleDetail:
+    """Fill the role's name from the role list when the API's reply leaves it out."""
+    if detail.role is None or detail.role.name or not title:
+        return detail
+    return detail.model_copy(update={"role": detail.role.model_copy(update={"name": title})})
