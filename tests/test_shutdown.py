@@ -43,3 +43,39 @@ def test_closing_stdin_mid_call_ends_the_process_without_a_traceback() -> None:
         stderr = proc.stderr.read()
     assert returncode == 0
     assert "Traceback" not in stderr, stderr
+
+
+async def test_cancelling_a_long_workflow_stops_its_api_traffic() -> None:
+    import anyio
+    from mcp import Client, StdioServerParameters
+
+    school = SandboxSchool(users=1500, rate_limit=(1000, 1.0))
+    cohort = max(school.groups, key=lambda g: len(school.group_members(g.id)))
+    assert len(school.group_members(cohort.id)) >= 100
+    with serve_sandbox(school) as url:
+        # Each member's progress takes 0.2 s to answer: a steady stream of ~20 requests a second.
+        school.faults.slow_next(count=10_000, seconds=0.2, path_contains="/progress")
+        env = stdio_env(url, school, LEARNWORLDS_RATE_LIMIT="1000/1")
+        params = StdioServerParameters(command=console_script(), args=[], env=env)
+        async with Client(params, mode="legacy") as client:
+            scope = anyio.CancelScope()
+
+            async def report() -> None:
+                with scope:
+                    await client.call_tool(
+                        "get_single_learnworlds_group_report_by_id",
+                        {"group_id": cohort.id, "max_calls": 1000},
+                    )
+
+            async with anyio.create_task_group() as tg:
+                tg.start_soon(report)
+                with anyio.fail_after(60):
+                    while len(school.requests) < 40:
+                        await anyio.sleep(0.05)
+                scope.cancel()
+                at_cancel = len(school.requests)
+                await anyio.sleep(2.0)  # uncancelled, the report would send ~40 more by now
+                after = len(school.requests)
+            roles = await client.call_tool("list_all_learnworlds_roles", {})
+    assert after - at_cancel <= 2, f"{after - at_cancel} requests after the cancel"
+    assert not roles.is_error
