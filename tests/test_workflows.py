@@ -12,7 +12,7 @@ import pytest
 
 from learnworlds_mcp.clock import FakeClock
 from learnworlds_mcp.sandbox import LoggedRequest, SandboxSchool
-from learnworlds_mcp.tools import workflows
+from learnworlds_mcp.tools import cohort_report, inactive_staff, user_overview
 from tests.support import connected, error_text, make_school, payload
 
 STAFF_LEVELS = ("admin", "instructor", "reporter", "license_reporter")
@@ -124,8 +124,8 @@ async def test_inactive_admins_for_a_year(school: SandboxSchool) -> None:
 async def test_inactive_staff_bound_gives_a_cursor_that_finishes_the_job(
     school: SandboxSchool, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(workflows, "STAFF_PAGE_SIZE", 5)
-    monkeypatch.setattr(workflows, "MAX_STAFF_CALLS", 3)
+    monkeypatch.setattr(inactive_staff, "STAFF_PAGE_SIZE", 5)
+    monkeypatch.setattr(inactive_staff, "MAX_STAFF_CALLS", 3)
     found: list[str] = []
     calls = 0
     cursor: str | None = None
@@ -333,7 +333,7 @@ async def test_an_expired_tally_is_said_plainly(
     school: SandboxSchool, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     group = cohort(school)
-    monkeypatch.setattr(workflows, "TALLY_TTL_SECONDS", -1)
+    monkeypatch.setattr(cohort_report, "TALLY_TTL_SECONDS", -1)
     async with connected(school) as client:
         data = payload(
             await client.call_tool(
@@ -411,7 +411,7 @@ async def test_user_overview_of_an_unknown_user(school: SandboxSchool) -> None:
 async def test_user_overview_bound_gives_a_partial_answer(
     school: SandboxSchool, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(workflows, "MAX_OVERVIEW_CALLS", 5)
+    monkeypatch.setattr(user_overview, "MAX_OVERVIEW_CALLS", 5)
     user = next(u for u in school.users if len(school.enrollments_of(u, "course")) >= 2)
     async with connected(school) as client:
         data = payload(

@@ -11,11 +11,13 @@ from mcp.server.mcpserver.tools import Tool
 from learnworlds_mcp import __version__
 from learnworlds_mcp.client import LearnWorldsClient
 from learnworlds_mcp.clock import Clock
-from learnworlds_mcp.config import Settings
+from learnworlds_mcp.config import TOOLSETS, Settings
 from learnworlds_mcp.prompts import register_prompts
 from learnworlds_mcp.schema import slim_schema
 from learnworlds_mcp.tools import TOOLS, ToolSpec
 from learnworlds_mcp.tools.common import AppContext
+
+KIND_ORDER = ("read", "write", "destructive")
 
 
 def allowed_kinds(settings: Settings) -> set[str]:
@@ -30,7 +32,9 @@ def allowed_kinds(settings: Settings) -> set[str]:
 def selected_tools(settings: Settings) -> list[ToolSpec]:
     """The rows of the tool table this configuration exposes — the one gating rule."""
     kinds = allowed_kinds(settings)
-    return [t for t in TOOLS if t.toolset in settings.toolsets and t.kind in kinds]
+    chosen = [t for t in TOOLS if t.toolset in settings.toolsets and t.kind in kinds]
+    # A stable order for clients: reads, writes, destructive; by toolset within each kind.
+    return sorted(chosen, key=lambda t: (KIND_ORDER.index(t.kind), TOOLSETS.index(t.toolset)))
 
 
 def instructions_for(settings: Settings) -> str:

@@ -2,16 +2,18 @@
 
 from learnworlds_mcp.tools import (
     activity,
+    cohort_report,
     courses,
     enrollment_changes,
     enrollments,
     group_changes,
     groups,
+    inactive_staff,
     role_changes,
     roles,
     user_changes,
+    user_overview,
     users,
-    workflows,
 )
 from learnworlds_mcp.tools.registry import TOOLS, ToolSpec
 
@@ -19,14 +21,16 @@ __all__ = [
     "TOOLS",
     "ToolSpec",
     "activity",
+    "cohort_report",
     "courses",
     "enrollment_changes",
     "enrollments",
     "group_changes",
     "groups",
+    "inactive_staff",
     "role_changes",
     "roles",
     "user_changes",
+    "user_overview",
     "users",
-    "workflows",
 ]

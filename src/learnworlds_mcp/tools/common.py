@@ -1,17 +1,19 @@
 """What every tool shares: parameter types, the client lookup, compact results, date input."""
 
 import json
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Annotated, Any
 
+import anyio
 from mcp.server.mcpserver import Context
 from mcp_types import CallToolResult, TextContent
 from pydantic import BaseModel, Field
 
 from learnworlds_mcp.client import LearnWorldsClient
 from learnworlds_mcp.config import Settings
-from learnworlds_mcp.errors import InvalidRequestError
+from learnworlds_mcp.errors import InvalidRequestError, LearnWorldsError
 
 UserRef = Annotated[
     str,
@@ -198,3 +200,26 @@ def comma_list(values: list[str] | None, name: str) -> str | None:
 
 def drop_none(params: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in params.items() if v is not None}
+
+
+async def run_concurrently(jobs: list[Callable[[], Awaitable[None]]], concurrency: int) -> None:
+    """Run `jobs` at most `concurrency` at a time; then raise the first LearnWorlds error.
+
+    (Errors are collected rather than left to the task group, whose exception group would
+    hide them from the tool layer's error messages.)
+    """
+    errors: list[LearnWorldsError] = []
+    limiter = anyio.CapacityLimiter(concurrency)
+
+    async def run(job: Callable[[], Awaitable[None]]) -> None:
+        async with limiter:
+            try:
+                await job()
+            except LearnWorldsError as error:
+                errors.append(error)
+
+    async with anyio.create_task_group() as tasks:
+        for job in jobs:
+            tasks.start_soon(run, job)
+    if errors:
+        raise errors[0]

@@ -29,6 +29,9 @@ from learnworlds_mcp.tools.courses import CourseId, course_not_found
 from learnworlds_mcp.tools.registry import tool
 from learnworlds_mcp.tools.users import user_not_found
 
+# The progress endpoint's largest page (items_per_page 1-200).
+PROGRESS_PAGE_SIZE = 200
+
 
 @tool(toolset="enrollments", kind="read", title="List a course's users")
 async def list_all_learnworlds_course_users(
