@@ -300,3 +300,64 @@ async def test_one_http_client_made_on_first_use_and_closed_on_exit(
     assert http.is_closed
     with pytest.raises(RuntimeError, match="closed"):
         await client.get("/v2/user-roles")
+
+
+async def test_an_attempt_never_outlasts_the_calls_time(school: SandboxSchool) -> None:
+    """LEARNWORLDS_TIMEOUT is 30 s here, but a call has 1.5 s in all: its attempts are cut."""
+    async with LearnWorldsClient(
+        settings_for(school, timeout=30.0),
+        transport=transport_for(school),
+        clock=school.options.clock,
+        max_wait=1.5,
+    ) as client:
+        await client.authenticate()
+        school.faults.slow_next(count=5, seconds=3.0, path_contains="/v2/")
+        with anyio.fail_after(15):  # a hang guard: uncapped, this would take 90 s
+            with pytest.raises(SchoolUnreachableError) as caught:
+                await client.get("/v2/user-roles")
+    assert "30 s" not in str(caught.value)
+
+
+async def test_a_write_without_time_for_its_answer_is_not_sent() -> None:
+    from learnworlds_mcp.config import RateLimit
+
+    clock = FakeClock()
+    school = make_school(users=20, clock=clock)
+    settings = settings_for(school, timeout=30.0, rate_limit=RateLimit(requests=3, seconds=30.0))
+    async with LearnWorldsClient(settings, transport=transport_for(school), clock=clock) as client:
+        await client.get("/v2/user-roles")  # + the token request: 2 of 3 slots
+        await client.get("/v2/user-roles")  # the budget is used up for 30 s
+        with pytest.raises(RateLimitedError, match="nothing was sent"):
+            await client.post("/v2/user_groups", {"title": "Late", "products": {"courses": []}})
+    assert not any(r.is_write for r in school.requests)
+
+
+async def test_connect_timeout_on_a_write_says_nothing_was_changed() -> None:
+    school = make_school(users=5)
+
+    def refuse(request: httpx2.Request) -> httpx2.Response:
+        if request.url.path.endswith("/oauth2/access_token"):
+            return httpx2.Response(
+                200,
+                json={"tokenData": {"access_token": "t" * 40, "expires_in": 8000}},
+            )
+        raise httpx2.ConnectTimeout("connect timed out", request=request)
+
+    settings = settings_for(school)
+    transport = httpx2.MockTransport(refuse)
+    async with LearnWorldsClient(settings, transport=transport, clock=FakeClock()) as client:
+        with pytest.raises(SchoolUnreachableError, match="Nothing was changed"):
+            await client.post("/v2/users", {"email": "a@b.co", "username": "A"})
+
+
+async def test_a_write_accepted_with_an_unreadable_reply_says_it_was_made(
+    school: SandboxSchool,
+) -> None:
+    from learnworlds_mcp.errors import WriteReplyUnreadableError
+
+    async with client_for(school) as client:
+        await client.authenticate()
+        school.faults.malformed_next(methods=["POST"])
+        with pytest.raises(WriteReplyUnreadableError, match="The change was made"):
+            await client.post("/v2/user_groups", {"title": "Made", "products": {"courses": []}})
+    assert [r.method for r in school.requests if r.is_write] == ["POST"]

@@ -100,6 +100,24 @@ async def test_gating_follows_the_one_table(gate: str) -> None:
         assert hints.get("idempotentHint", False) is spec.idempotent
 
 
+async def test_only_a_change_whose_repeat_does_more_is_marked_not_idempotent() -> None:
+    # A repeated enroll, unenroll, add, remove or create-user is refused by the API (nothing
+    # more changes); a repeated create-group makes a second group.
+    listed = await tools_list(allow_writes=True, allow_destructive=True)
+    hints = {t["name"]: t["annotations"].get("idempotentHint", False) for t in listed}
+    for name in (
+        "enroll_a_learnworlds_user",
+        "unenroll_a_learnworlds_user",
+        "add_a_learnworlds_user_to_a_group",
+        "remove_a_learnworlds_user_from_a_group",
+        "create_a_learnworlds_user",
+    ):
+        assert hints[name] is True, name
+    assert [name for name, idempotent in hints.items() if not idempotent] == [
+        "create_a_learnworlds_group"
+    ]
+
+
 async def test_hero_tools_stay_within_their_token_budget() -> None:
     listed = await tools_list()
     heroes = [t for t in listed if t["name"] in HEROES]

@@ -388,6 +388,27 @@ async def test_update_group_dry_run_and_unchanged() -> None:
     assert write_requests(school) == []
 
 
+async def test_update_group_capacity_counts_every_page_of_a_bare_member_list() -> None:
+    school = make_school(users=400, s1_shapes=True)
+    group = max(school.groups, key=lambda g: len(school.group_members(g.id)))
+    count = len(school.group_members(group.id))
+    assert count > 21
+    async with connected(school, destructive_on(school)) as client:
+        refused = await client.call_tool(
+            "update_a_learnworlds_group_by_id",
+            {"group_id": group.id, "max_number_of_users": 21, "dry_run": True},
+        )
+        room = payload(
+            await client.call_tool(
+                "update_a_learnworlds_group_by_id",
+                {"group_id": group.id, "max_number_of_users": count, "dry_run": True},
+            )
+        )
+    assert f"has {count} members" in error_text(refused)
+    assert room["status"] == "dry_run"
+    assert write_requests(school) == []
+
+
 # ----- change_a_learnworlds_user_role -----------------------------------------------------------
 
 
@@ -497,3 +518,20 @@ async def test_change_role_dry_run_and_unchanged() -> None:
     assert dry["user_role"]["role"]["id"] == user.role_id != admin.id
     assert same["status"] == "unchanged"
     assert write_requests(school) == []
+
+
+async def test_a_role_change_of_unknown_outcome_names_the_role_tool() -> None:
+    school = make_school(users=20)
+    user = learner(school)
+    admin = school.role_by_title("Admin")
+    assert admin is not None
+    school.faults.fail_next(methods=["PUT"], after_apply=True, path_contains="/user-role")
+    async with connected(school, destructive_on(school)) as client:
+        text = error_text(
+            await client.call_tool(
+                "change_a_learnworlds_user_role", {"user_id": user.id, "role_id": admin.id}
+            )
+        )
+    assert "Outcome unknown" in text
+    assert f"get_single_learnworlds_user_role_by_id (user_id={user.id})" in text
+    assert [r.method for r in write_requests(school)] == ["PUT"]

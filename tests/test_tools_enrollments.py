@@ -260,6 +260,27 @@ async def test_group_members_in_the_2025_bare_array_shape(size: int) -> None:
     assert none["items"] == [] and none["next_page"] is None
 
 
+async def test_walking_a_bare_member_list_reports_progress() -> None:
+    school = make_school(users=400, s1_shapes=True)
+    group = max(school.groups, key=lambda g: len(school.group_members(g.id)))
+    assert len(school.group_members(group.id)) > 40
+    seen: list[tuple[float, float | None, str | None]] = []
+
+    async def progress(done: float, total: float | None, message: str | None) -> None:
+        seen.append((done, total, message))
+
+    async with connected(school) as client:
+        payload(
+            await client.call_tool(
+                "list_all_learnworlds_group_members",
+                {"group_id": group.id, "page": 2},
+                progress_callback=progress,
+            )
+        )
+    assert len(seen) >= 3 and [s[0] for s in seen] == sorted(s[0] for s in seen)
+    assert all("members" in (s[2] or "") for s in seen)
+
+
 @pytest.mark.parametrize("s1", [False, True])
 async def test_user_groups_in_both_shapes(s1: bool) -> None:
     school = make_school(users=200, s1_shapes=s1)

@@ -272,3 +272,16 @@ async def test_unreachable_school_is_a_clear_tool_error() -> None:
         text = error_text(await client.call_tool("list_all_learnworlds_roles", {}))
     assert "did not answer" in text or "Could not" in text
     assert "LEARNWORLDS_API_URL" in text
+
+
+async def test_a_plain_before_date_includes_that_whole_day(school: SandboxSchool) -> None:
+    user = visible(school)[10]
+    day = iso(user.created)[:10]  # type: ignore[index]
+    async with connected(school) as client:
+        data = payload(
+            await client.call_tool(
+                "list_all_learnworlds_users",
+                {"registered_after": day, "registered_before": day, "items_per_page": 200},
+            )
+        )
+    assert user.id in {u["id"] for u in data["items"]}

@@ -391,6 +391,39 @@ async def test_adding_to_a_full_group_or_twice_is_refused() -> None:
     assert school.group_members(group.id) == members and write_requests(school) == []
 
 
+async def test_a_full_group_is_refused_when_members_come_as_a_bare_array() -> None:
+    # The 2025 shape has no member count: all pages are counted, not only the first 20.
+    school = make_school(users=400, s1_shapes=True)
+    group = max(school.groups, key=lambda g: len(school.group_members(g.id)))
+    members = school.group_members(group.id)
+    assert len(members) > 20
+    group.max_number_of_users = len(members)
+    outsider = next(u for u in school.users if u not in members and not u.is_suspended)
+    async with connected(school, writes_on(school)) as client:
+        full = await client.call_tool(
+            "add_a_learnworlds_user_to_a_group", {"group_id": group.id, "user_id": outsider.id}
+        )
+    assert f"{len(members)} of {len(members)}" in error_text(full)
+    assert school.group_members(group.id) == members and write_requests(school) == []
+
+
+async def test_a_bare_member_list_too_long_to_count_is_refused_not_guessed() -> None:
+    from learnworlds_mcp.tools.groups import MAX_BARE_MEMBER_PAGES, MEMBERS_PAGE_SIZE
+
+    school = make_school(users=MAX_BARE_MEMBER_PAGES * MEMBERS_PAGE_SIZE + 60, s1_shapes=True)
+    group = school.groups[0]
+    outsider = next(u for u in school.users if not u.is_suspended)
+    school.state.members[group.id] = dict.fromkeys(u.id for u in school.users if u != outsider)
+    group.max_number_of_users = 10_000
+    async with connected(school, writes_on(school)) as client:
+        refused = await client.call_tool(
+            "add_a_learnworlds_user_to_a_group", {"group_id": group.id, "user_id": outsider.id}
+        )
+    text = error_text(refused)
+    assert "cannot be paged or counted" in text and "Nothing was sent" in text
+    assert write_requests(school) == []
+
+
 async def test_add_to_group_dry_run() -> None:
     school = make_school(users=30)
     group = school.groups[1]

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal, TextIO
 
 from learnworlds_mcp import __version__
-from learnworlds_mcp.config import TOOLSETS, Settings
+from learnworlds_mcp.config import TOOLSETS, Settings, redact
 
 if TYPE_CHECKING:
     import httpx2
@@ -129,7 +129,7 @@ async def run_check(
     dash = "—" if marks is _MARKS else "-"
     out.write(f"learnworlds-mcp {__version__} {dash} configuration check\n")
     for line in lines:
-        out.write(_redact(f"{marks[line.status]} {line.label}: {line.detail}\n", secrets))
+        out.write(redact(f"{marks[line.status]} {line.label}: {line.detail}\n", secrets))
     if failed:
         plural = "check" if failed == 1 else "checks"
         out.write(
@@ -194,10 +194,3 @@ def _marks_for(out: TextIO) -> dict[Status, str]:
     except (UnicodeEncodeError, LookupError):
         return _ASCII_MARKS
     return _MARKS
-
-
-def _redact(text: str, secrets: list[str]) -> str:
-    for secret in secrets:
-        if len(secret) >= 4:
-            text = text.replace(secret, "****")
-    return text

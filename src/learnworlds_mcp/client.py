@@ -31,6 +31,7 @@ from learnworlds_mcp.errors import (
     ServerError,
     UnexpectedResponseError,
     WriteOutcomeUnknownError,
+    WriteReplyUnreadableError,
 )
 from learnworlds_mcp.ratelimit import RateLimiter
 
@@ -44,8 +45,21 @@ DEFAULT_MAX_WAIT_SECONDS = 40.0
 # How many extra attempts a GET gets after a 5xx, a timeout or a dropped connection.
 GET_RETRIES = 2
 RETRY_BACKOFF_SECONDS = (0.5, 2.0)
+# A write is not started with less time than this left (or than LEARNWORLDS_TIMEOUT, if
+# smaller): it could not get its answer before the call's time runs out.
+MIN_WRITE_ATTEMPT_SECONDS = 10.0
+# No attempt gets less than this, even at the very end of a call's time.
+MIN_ATTEMPT_SECONDS = 1.0
 # Back-off after a 429 that carries no Retry-After: doubles per consecutive 429.
 FIRST_429_BACKOFF_SECONDS = 1.0
+
+
+class _AttemptTimedOut(Exception):
+    """One HTTP attempt ran out of its time (LEARNWORLDS_TIMEOUT, or what was left of the call's)."""
+
+    def __init__(self, seconds: float) -> None:
+        super().__init__(f"no answer within {seconds:g} s")
+        self.seconds = seconds
 
 
 @dataclass
@@ -79,7 +93,6 @@ class LearnWorldsClient:
         self._token: _Token | None = None
         if settings.access_token is not None:
             self._token = _Token(settings.access_token.get_secret_value(), None, minted=False)
-        self._static_token_rejected = False
         self._mint_lock = anyio.Lock()
         self.requests_sent = 0  # every HTTP request, token requests included (for benchmarks)
 
@@ -148,93 +161,16 @@ class LearnWorldsClient:
 
         Returns None for an empty (204) reply. Raises a `LearnWorldsError` subclass otherwise.
         """
-        deadline = self._clock.monotonic() + self._max_wait
-        is_get = method == "GET"
-        retries_left = GET_RETRIES if is_get else 0
-        auth_retried = False
-        consecutive_429 = 0
         query = {k: v for k, v in (params or {}).items() if v is not None}
-        while True:
-            token = await self._current_token(deadline)
-            headers = {"Authorization": f"Bearer {token.value}"}
-            try:
-                response = await self._send(
-                    method, path, deadline, params=query, json=json_body, headers=headers
-                )
-            except (httpx2.TimeoutException, TimeoutError) as exc:
-                if retries_left:
-                    retries_left -= 1
-                    await self._backoff(retries_left, deadline, method, path, "timed out")
-                    continue
-                raise self._transport_failure(method, path, timed_out=True) from exc
-            except httpx2.ConnectError as exc:
-                # The connection was never made, so nothing was sent: safe for any method.
-                if retries_left:
-                    retries_left -= 1
-                    await self._backoff(retries_left, deadline, method, path, "unreachable")
-                    continue
-                raise SchoolUnreachableError(
-                    f"Could not connect to the school at {self._settings.api_url}: check "
-                    "LEARNWORLDS_API_URL and your network. Nothing was changed."
-                ) from exc
-            except httpx2.TransportError as exc:
-                if retries_left:
-                    retries_left -= 1
-                    await self._backoff(retries_left, deadline, method, path, "connection lost")
-                    continue
-                raise self._transport_failure(method, path, timed_out=False) from exc
-
-            status = response.status_code
-            if status == 429:
-                consecutive_429 += 1
-                retry_after = _retry_after_seconds(response)
-                if retry_after is not None:
-                    wait = retry_after
-                else:  # wait until our budget frees a slot, backing off if 429s repeat
-                    wait = min(
-                        max(
-                            self.limiter.seconds_until_free(),
-                            FIRST_429_BACKOFF_SECONDS * 2 ** (consecutive_429 - 1),
-                        ),
-                        self._settings.rate_limit.seconds,
-                    )
-                if self._clock.monotonic() + wait > deadline:
-                    raise RateLimitedError(
-                        "LearnWorlds is rate limiting this school's API "
-                        f"({self._settings.rate_limit} requests/seconds); retry after "
-                        f"{max(1, round(wait))} s.",
-                        retry_after=wait,
-                    )
-                logger.warning("%s %s: rate limited; retrying in %.1f s", method, path, wait)
-                self.limiter.pause(wait)
-                continue  # a 429 was not processed: safe to resend for every method
-
-            if _is_auth_rejection(response):
-                if not auth_retried and self._can_remint():
-                    auth_retried = True
-                    self._drop_token(token)
-                    continue  # rejected at the door: not processed, safe to resend
-                raise self._auth_error()
-
-            if status >= 500:
-                if retries_left:
-                    retries_left -= 1
-                    await self._backoff(retries_left, deadline, method, path, f"HTTP {status}")
-                    continue
-                if not is_get:
-                    raise self._unknown_outcome(method, path, f"answered HTTP {status}")
-                raise ServerError(
-                    f"The school answered HTTP {status} ({_api_message(response) or 'server error'}) "
-                    "on every attempt. Try again in a minute.",
-                    status=status,
-                )
-            if status >= 400:
-                raise _client_error(response)
-            return self._parse(response, method, path)
+        deadline = self._clock.monotonic() + self._max_wait
+        response = await self._exchange(method, path, deadline, params=query, json=json_body)
+        if response.status_code >= 400:
+            raise _client_error(response)
+        return self._parse(response, method, path)
 
     # ------------------------------------------------------------------ sending
 
-    async def _send(
+    async def _exchange(
         self,
         method: str,
         path: str,
@@ -243,15 +179,134 @@ class LearnWorldsClient:
         params: dict[str, Any] | None = None,
         json: Any = None,
         data: dict[str, str] | None = None,
-        headers: dict[str, str] | None = None,
+        authenticated: bool = True,
     ) -> httpx2.Response:
+        """The one request loop: pacing, auth re-minting, and the rules of what is resent.
+
+        A 429 or an auth rejection was not processed, so it is resent for any method. A request
+        that never connected was not sent. Anything else that may have reached the school —
+        a timeout, a dropped connection, a 5xx — is retried only when resending is harmless:
+        for a GET, and for a token request (`authenticated=False`). Returns the first reply
+        that is none of these (a 2xx, or a 4xx the caller turns into an error).
+        """
+        resend_safe = method == "GET" or not authenticated
+        retries_left = GET_RETRIES if resend_safe else 0
+        auth_retried = False
+        consecutive_429 = 0
+        while True:
+            headers: dict[str, str] = {}
+            token = None
+            if authenticated:
+                token = await self._current_token(deadline)
+                headers["Authorization"] = f"Bearer {token.value}"
+            try:
+                response = await self._send(
+                    method, path, deadline, params=params, json=json, data=data,
+                    headers=headers, resend_safe=resend_safe,
+                )  # fmt: skip
+            except (httpx2.ConnectError, httpx2.ConnectTimeout) as exc:
+                if retries_left:  # never connected, so nothing was sent
+                    retries_left -= 1
+                    await self._backoff(retries_left, deadline, method, path, "unreachable")
+                    continue
+                raise SchoolUnreachableError(
+                    f"Could not connect to the school at {self._settings.api_url}: check "
+                    "LEARNWORLDS_API_URL and your network. Nothing was changed."
+                ) from exc
+            except (httpx2.TimeoutException, _AttemptTimedOut, httpx2.TransportError) as exc:
+                if retries_left:
+                    retries_left -= 1
+                    why = (
+                        "connection lost" if isinstance(exc, httpx2.TransportError) else "timed out"
+                    )
+                    await self._backoff(retries_left, deadline, method, path, why)
+                    continue
+                raise self._transport_failure(method, path, exc, resend_safe) from exc
+
+            status = response.status_code
+            if status == 429:
+                consecutive_429 += 1
+                await self._wait_out_429(response, consecutive_429, deadline, method, path)
+                continue
+            if token is not None and _is_auth_rejection(response):
+                if not auth_retried and self._can_remint():
+                    auth_retried = True
+                    self._drop_token(token)
+                    continue
+                raise self._auth_error()
+            if status >= 500:
+                if retries_left:
+                    retries_left -= 1
+                    await self._backoff(retries_left, deadline, method, path, f"HTTP {status}")
+                    continue
+                if not resend_safe:
+                    raise self._unknown_outcome(method, path, f"answered HTTP {status}")
+                raise ServerError(
+                    f"The school answered HTTP {status} ({_api_message(response) or 'server error'}) "
+                    "on every attempt. Try again in a minute.",
+                    status=status,
+                )
+            return response
+
+    async def _wait_out_429(
+        self, response: httpx2.Response, consecutive: int, deadline: float, method: str, path: str
+    ) -> None:
+        """Hold every request for `Retry-After`, or until our budget frees a slot (doubling)."""
+        retry_after = _retry_after_seconds(response)
+        if retry_after is not None:
+            wait = retry_after
+        else:
+            wait = min(
+                max(
+                    self.limiter.seconds_until_free(),
+                    FIRST_429_BACKOFF_SECONDS * 2 ** (consecutive - 1),
+                ),
+                self._settings.rate_limit.seconds,
+            )
+        if self._clock.monotonic() + wait > deadline:
+            raise RateLimitedError(
+                "LearnWorlds is rate limiting this school's API "
+                f"({self._settings.rate_limit} requests/seconds); retry after "
+                f"{max(1, round(wait))} s.",
+                retry_after=wait,
+            )
+        logger.warning("%s %s: rate limited; retrying in %.1f s", method, path, wait)
+        self.limiter.pause(wait)
+
+    async def _send(
+        self,
+        method: str,
+        path: str,
+        deadline: float,
+        *,
+        params: dict[str, Any] | None,
+        json: Any,
+        data: dict[str, str] | None,
+        headers: dict[str, str],
+        resend_safe: bool,
+    ) -> httpx2.Response:
+        """One HTTP attempt, after a rate-limit slot, within what is left of the call's time."""
         await self.limiter.acquire(deadline)
+        left = deadline - self._clock.monotonic()
+        if not resend_safe and left < min(self._timeout, MIN_WRITE_ATTEMPT_SECONDS):
+            # Too little time left for a write to get an answer before the host gives up:
+            # better not to send it at all than to leave its outcome unknown.
+            raise RateLimitedError(
+                f"The rate-limit wait used up this call's time; nothing was sent. Retry after "
+                f"{max(1, round(self.limiter.seconds_until_free()))} s.",
+                retry_after=self.limiter.seconds_until_free(),
+                status=None,
+            )
         self.requests_sent += 1
         # httpx's own timeouts do not apply to in-process transports; this one always does.
-        with anyio.fail_after(self._timeout):
-            return await self._http_client().request(
-                method, path, params=params, json=json, data=data, headers=headers
-            )
+        limit = min(self._timeout, max(left, MIN_ATTEMPT_SECONDS))
+        try:
+            with anyio.fail_after(limit):
+                return await self._http_client().request(
+                    method, path, params=params, json=json, data=data, headers=headers
+                )
+        except TimeoutError:
+            raise _AttemptTimedOut(limit) from None
 
     async def _backoff(
         self, retries_left: int, deadline: float, method: str, path: str, why: str
@@ -265,13 +320,16 @@ class LearnWorldsClient:
         logger.warning("%s %s: %s; retrying in %.1f s", method, path, why, delay)
         await self._clock.sleep(delay)
 
-    def _transport_failure(self, method: str, path: str, *, timed_out: bool) -> LearnWorldsError:
-        what = (
-            f"did not answer within {self._timeout:g} s (LEARNWORLDS_TIMEOUT)"
-            if timed_out
-            else "dropped the connection"
-        )
-        if method != "GET":
+    def _transport_failure(
+        self, method: str, path: str, exc: Exception, resend_safe: bool
+    ) -> LearnWorldsError:
+        if isinstance(exc, _AttemptTimedOut) and exc.seconds < self._timeout:
+            what = f"did not answer within the {exc.seconds:.1f} s left of this call's time"
+        elif isinstance(exc, _AttemptTimedOut | httpx2.TimeoutException):
+            what = f"did not answer within {self._timeout:g} s (LEARNWORLDS_TIMEOUT)"
+        else:
+            what = "dropped the connection"
+        if not resend_safe:
             return self._unknown_outcome(method, path, what)
         return SchoolUnreachableError(
             f"The school at {self._settings.api_url} {what}, also on retry. Try again shortly."
@@ -294,9 +352,8 @@ class LearnWorldsClient:
                     "LEARNWORLDS_API_URL points at https://<school>/admin/api.",
                     status=response.status_code,
                 ) from None
-            raise WriteOutcomeUnknownError(
-                f"The school accepted {method} {path} (HTTP {response.status_code}) but its "
-                "reply was not JSON"
+            raise WriteReplyUnreadableError(
+                f"the school's reply to {method} {path} (HTTP {response.status_code}) was not JSON"
             ) from None
 
     # ------------------------------------------------------------------ auth
@@ -305,8 +362,6 @@ class LearnWorldsClient:
         return self._settings.client_secret is not None
 
     def _drop_token(self, token: _Token) -> None:
-        if not token.minted:
-            self._static_token_rejected = True
         if self._token is token:
             self._token = None
 
@@ -352,50 +407,28 @@ class LearnWorldsClient:
                 "grant_type": "client_credentials",
             }
         )
-        consecutive_429 = 0
-        attempts_left = GET_RETRIES  # minting twice is harmless, so it retries like a GET
-        while True:
-            try:
-                response = await self._send("POST", TOKEN_PATH, deadline, data={"data": payload})
-            except (httpx2.TimeoutException, TimeoutError, httpx2.TransportError) as exc:
-                if attempts_left:
-                    attempts_left -= 1
-                    await self._backoff(attempts_left, deadline, "POST", TOKEN_PATH, "failed")
-                    continue
-                raise SchoolUnreachableError(
-                    f"Could not get an access token from {self._settings.api_url}: the school "
-                    "did not answer. Check LEARNWORLDS_API_URL and your network."
-                ) from exc
-            if response.status_code == 429:
-                consecutive_429 += 1
-                wait = _retry_after_seconds(response) or FIRST_429_BACKOFF_SECONDS * 2 ** (
-                    consecutive_429 - 1
-                )
-                if self._clock.monotonic() + wait > deadline:
-                    raise RateLimitedError(
-                        f"LearnWorlds is rate limiting token requests; retry after {wait:.0f} s.",
-                        retry_after=wait,
-                    )
-                self.limiter.pause(wait)
-                continue
-            if response.status_code >= 500 and attempts_left:
-                attempts_left -= 1
-                await self._backoff(attempts_left, deadline, "POST", TOKEN_PATH, "server error")
-                continue
-            if response.status_code in (400, 401, 403):
-                raise AuthenticationError(
-                    "LearnWorlds refused to issue an access token: check LEARNWORLDS_CLIENT_ID "
-                    "and LEARNWORLDS_CLIENT_SECRET (Settings → Developers → API) and that "
-                    "LEARNWORLDS_API_URL is this school's. Run `learnworlds-mcp --check`.",
-                    status=response.status_code,
-                )
-            if response.status_code >= 300:
-                raise UnexpectedResponseError(
-                    f"The token endpoint answered HTTP {response.status_code}; check "
-                    "LEARNWORLDS_API_URL (it should end in /admin/api).",
-                    status=response.status_code,
-                )
-            return self._token_from(response)
+        try:
+            response = await self._exchange(
+                "POST", TOKEN_PATH, deadline, data={"data": payload}, authenticated=False
+            )
+        except (SchoolUnreachableError, ServerError) as error:
+            raise SchoolUnreachableError(
+                f"Could not get an access token from {self._settings.api_url}: {error}"
+            ) from error
+        if response.status_code in (400, 401, 403):
+            raise AuthenticationError(
+                "LearnWorlds refused to issue an access token: check LEARNWORLDS_CLIENT_ID "
+                "and LEARNWORLDS_CLIENT_SECRET (Settings → Developers → API) and that "
+                "LEARNWORLDS_API_URL is this school's. Run `learnworlds-mcp --check`.",
+                status=response.status_code,
+            )
+        if response.status_code >= 300:
+            raise UnexpectedResponseError(
+                f"The token endpoint answered HTTP {response.status_code}; check "
+                "LEARNWORLDS_API_URL (it should end in /admin/api).",
+                status=response.status_code,
+            )
+        return self._token_from(response)
 
     def _token_from(self, response: httpx2.Response) -> _Token:
         try:

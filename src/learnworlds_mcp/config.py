@@ -468,11 +468,11 @@ def load_settings(
     try:
         values = _read_values(lookup, demo, demo_credentials)
     except ConfigError as exc:
-        raise ConfigError(_redact(exc.message, secrets)) from None
+        raise ConfigError(redact(exc.message, secrets)) from None
     try:
         return Settings.model_validate(values)
     except ValueError as exc:  # pragma: no cover - _read_values checks every rule first
-        raise ConfigError(_redact(f"invalid configuration: {exc}", secrets)) from None
+        raise ConfigError(redact(f"invalid configuration: {exc}", secrets)) from None
 
 
 def _read_values(
@@ -648,7 +648,7 @@ def _where(raw: _Raw) -> str:
     return f" (in {raw.origin})"
 
 
-def _redact(message: str, secrets: Iterable[object]) -> str:
+def redact(message: str, secrets: Iterable[object]) -> str:
     """Belt and braces: blank out any secret that found its way into a message."""
     for secret in secrets:
         if isinstance(secret, str):

@@ -70,21 +70,44 @@ class UnexpectedResponseError(LearnWorldsError):
     """The school answered with something that is not the JSON the API documents."""
 
 
-class WriteOutcomeUnknownError(LearnWorldsError):
-    """A write may or may not have reached the school; it was deliberately not sent again.
+class AfterWriteError(LearnWorldsError):
+    """A write that reached the school, or may have: reported so that nobody sends it twice.
 
-    `what_happened` says what went wrong ("The school answered HTTP 500 while handling POST
-    /v2/users"); the message adds what it means and which read tool shows the truth.
+    `what_happened` says what went wrong; the message adds what it means and which read tool
+    (with its arguments) shows the truth. Tools call `naming()` to put their own read tool in.
     """
 
     def __init__(self, what_happened: str, *, check_with: str = "the matching read tool"):
-        super().__init__(
+        super().__init__(self.explain(what_happened, check_with))
+        self.what_happened = what_happened
+
+    @staticmethod
+    def explain(what_happened: str, check_with: str) -> str:
+        raise NotImplementedError
+
+    def naming(self, check_with: str) -> AfterWriteError:
+        """The same error, naming the read tool (and arguments) that shows what happened."""
+        return type(self)(self.what_happened, check_with=check_with)
+
+
+class WriteOutcomeUnknownError(AfterWriteError):
+    """A write may or may not have reached the school; it was deliberately not sent again."""
+
+    @staticmethod
+    def explain(what_happened: str, check_with: str) -> str:
+        return (
             f"Outcome unknown. {what_happened}: the change may or may not have been made, and "
             "it was not sent again so that it cannot happen twice. Check with "
             f"{check_with} before trying again."
         )
-        self.what_happened = what_happened
 
-    def naming(self, check_with: str) -> WriteOutcomeUnknownError:
-        """The same error, naming the read tool (and arguments) that shows what happened."""
-        return WriteOutcomeUnknownError(self.what_happened, check_with=check_with)
+
+class WriteReplyUnreadableError(AfterWriteError):
+    """The school accepted a write (2xx) but its reply could not be read: the change was made."""
+
+    @staticmethod
+    def explain(what_happened: str, check_with: str) -> str:
+        return (
+            f"The change was made, but {what_happened}. Do not send it again: check with "
+            f"{check_with} to see the record as it is now."
+        )

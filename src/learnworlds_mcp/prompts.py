@@ -32,6 +32,7 @@ from pydantic import Field
 
 from learnworlds_mcp.client import LearnWorldsClient
 from learnworlds_mcp.errors import LearnWorldsError
+from learnworlds_mcp.models.groups import course_slugs
 from learnworlds_mcp.pagination import walk_pages
 from learnworlds_mcp.tools.common import AppContext
 
@@ -83,12 +84,10 @@ class TitleCache:
 
 
 def _titled(item: dict[str, Any]) -> Titled:
-    products = item.get("products")
-    courses = products.get("courses") if isinstance(products, dict) else products
     return Titled(
         id=str(item["id"]),
         title=str(item["title"]),
-        courses=tuple(str(c) for c in courses or ()) if isinstance(courses, list) else (),
+        courses=tuple(course_slugs(item.get("products"))),
     )
 
 

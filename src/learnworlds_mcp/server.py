@@ -20,25 +20,16 @@ from learnworlds_mcp.tools.common import AppContext
 KIND_ORDER = ("read", "write", "destructive")
 
 
-def allowed_kinds(settings: Settings) -> set[str]:
-    kinds = {"read"}
-    if settings.allow_writes:
-        kinds.add("write")
-        if settings.allow_destructive:
-            kinds.add("destructive")
-    return kinds
-
-
 def selected_tools(settings: Settings) -> list[ToolSpec]:
     """The rows of the tool table this configuration exposes — the one gating rule."""
-    kinds = allowed_kinds(settings)
+    kinds = settings.tool_kinds
     chosen = [t for t in TOOLS if t.toolset in settings.toolsets and t.kind in kinds]
     # A stable order for clients: reads, writes, destructive; by toolset within each kind.
     return sorted(chosen, key=lambda t: (KIND_ORDER.index(t.kind), TOOLSETS.index(t.toolset)))
 
 
 def instructions_for(settings: Settings) -> str:
-    kinds = allowed_kinds(settings)
+    kinds = settings.tool_kinds
     lines = [
         "Tools for one LearnWorlds school. Users can be named by id or email. List tools are "
         "paged: repeat with page = next_page until next_page is null. The school allows "

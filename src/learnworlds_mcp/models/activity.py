@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from learnworlds_mcp.models.common import IsoTime, Record
+from learnworlds_mcp.models.common import IsoTime, Record, as_record
 from learnworlds_mcp.pagination import ListPage
 
 
 class Event(Record):
     created: IsoTime = None
-    activity: str
+    activity: str | None = None
     user_id: str | None = None
     username: str | None = None
     description: str | None = None
@@ -19,6 +19,7 @@ class Event(Record):
 
     @classmethod
     def from_api(cls, data: dict[str, Any]) -> Event:
+        data = as_record(data, "event")
         raw = data.get("user")
         user: dict[str, Any] = raw if isinstance(raw, dict) else {}
         info = data.get("additional_info")

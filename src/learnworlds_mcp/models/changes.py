@@ -55,7 +55,7 @@ class Person(Record):
 
 class GroupBrief(Record):
     id: str
-    title: str
+    title: str | None = None
 
 
 class MembershipChange(Change):

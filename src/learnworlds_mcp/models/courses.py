@@ -6,7 +6,7 @@ from typing import Any
 
 from pydantic import Field
 
-from learnworlds_mcp.models.common import IsoTime, Record
+from learnworlds_mcp.models.common import IsoTime, NullableList, Record, as_record
 from learnworlds_mcp.pagination import ListPage
 
 
@@ -14,9 +14,9 @@ class CourseSummary(Record):
     """What a model needs to pick a course."""
 
     id: str = Field(description="Course slug.")
-    title: str
+    title: str | None = None
     access: str | None = None
-    categories: list[str] = Field(default_factory=list)
+    categories: NullableList[str] = Field(default_factory=list)
     final_price: float | None = None
     created: IsoTime = None
 
@@ -38,6 +38,7 @@ class Course(CourseSummary):
 
     @classmethod
     def from_api(cls, data: dict[str, Any]) -> Course:
+        data = as_record(data, "course")
         author = data.get("author")
         after = data.get("afterPurchase")
         return cls.model_validate(

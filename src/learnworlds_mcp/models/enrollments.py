@@ -6,7 +6,7 @@ from typing import Any
 
 from pydantic import Field
 
-from learnworlds_mcp.models.common import IsoTime, OptionalInt, Record
+from learnworlds_mcp.models.common import IsoTime, OptionalInt, Record, as_record
 from learnworlds_mcp.pagination import ListPage
 
 
@@ -20,6 +20,7 @@ class Enrollment(Record):
 
     @classmethod
     def from_api(cls, data: dict[str, Any]) -> Enrollment:
+        data = as_record(data, "enrollment")
         raw = data.get("course")
         course: dict[str, Any] = raw if isinstance(raw, dict) else {}
         return cls.model_validate(
@@ -63,6 +64,7 @@ class CourseProgress(Record):
     def from_api(
         cls, data: dict[str, Any], *, course_id: str | None = None, units: bool = False
     ) -> CourseProgress:
+        data = as_record(data, "progress")
         detail = None
         if units:
             detail = [

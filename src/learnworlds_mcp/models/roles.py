@@ -8,7 +8,7 @@ from learnworlds_mcp.pagination import FullList
 
 class Role(Record):
     id: str
-    title: str
+    title: str | None = None
     description: str | None = None
     access_level: str | None = None
     custom_role: bool | None = None

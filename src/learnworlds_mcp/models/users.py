@@ -6,7 +6,7 @@ from typing import Any
 
 from pydantic import Field
 
-from learnworlds_mcp.models.common import IsoTime, Record
+from learnworlds_mcp.models.common import IsoTime, NullableList, Record, as_record
 from learnworlds_mcp.pagination import ListPage
 
 
@@ -24,13 +24,14 @@ class UserSummary(Record):
     first_name: str | None = None
     last_name: str | None = None
     role: UserRole | None = None
-    tags: list[str] = Field(default_factory=list)
+    tags: NullableList[str] = Field(default_factory=list)
     created: IsoTime = None
     last_login: IsoTime = None  # absent: never logged in
     suspended: bool = False
 
     @classmethod
     def from_api(cls, data: dict[str, Any]) -> UserSummary:
+        data = as_record(data, "user")
         return cls.model_validate({**data, "suspended": bool(data.get("is_suspended"))})
 
 
@@ -52,6 +53,7 @@ class User(UserSummary):
 
     @classmethod
     def from_api(cls, data: dict[str, Any]) -> User:
+        data = as_record(data, "user")
         cleaned = {
             **data,
             "suspended": bool(data.get("is_suspended")),
@@ -117,6 +119,7 @@ class UserRoleDetail(Assignments):
 
 
 def _role_fields(data: dict[str, Any]) -> dict[str, Any]:
+    data = as_record(data, "user role")
     role = data.get("user_role")
     if not isinstance(role, dict):
         role = {"id": data.get("role_id")} if data.get("role_id") else None

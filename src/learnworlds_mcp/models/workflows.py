@@ -84,7 +84,7 @@ class OverviewEnrollment(Enrollment):
 
 class RecentEvent(Record):
     created: IsoTime = None
-    activity: str
+    activity: str | None = None
     description: str | None = None
 
 

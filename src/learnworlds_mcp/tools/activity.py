@@ -68,12 +68,11 @@ FUTURE_SLACK_SECONDS = 86_400
 
 
 def past_moment(value: str | None, name: str) -> int | None:
-    """`unix_seconds` that also refuses a moment in the future (nothing can have happened)."""
+    """`unix_seconds` that also refuses a start in the future (nothing can have happened)."""
     moment = unix_seconds(value, name)
     if moment is not None and moment > time.time() + FUTURE_SLACK_SECONDS:
         raise InvalidRequestError(
-            f"{name} {value!r} is in the future, so no event can match. Give a past date "
-            "(leave created_before out to mean up to now)."
+            f"{name} {value!r} is in the future, so no event can match. Give a past date."
         )
     return moment
 
@@ -91,7 +90,7 @@ async def list_all_learnworlds_event_logs(
     """List event logs (logins, enrollments, purchases, completions…), newest first unless
     sort=asc, 50 a page: repeat with page = next_page until it is null."""
     after = past_moment(created_after, "created_after")
-    before = past_moment(created_before, "created_before")
+    before = unix_seconds(created_before, "created_before", end_of_day=True)
     if after is not None and before is not None and after > before:
         raise InvalidRequestError("created_after is later than created_before: swap them.")
     params = drop_none(

@@ -9,7 +9,9 @@ Then `carry_out` decides what happens to the plan:
 - the change is already in effect (`Plan.unchanged`): nothing is sent;
 - a destructive change the person declined or cancelled: nothing is sent;
 - otherwise the request is sent once. If its outcome is unknown (timeout, dropped connection,
-  5xx) it is never resent: the error names the read tool that shows whether it happened.
+  5xx) it is never resent: the error names the read tool that shows whether it happened. Once
+  the school accepted it, any later failure (an unreadable reply, a failed read-back) says the
+  change was made and must not be sent again.
 
 Destructive tools plan inside a resolver (`Resolve(planner)`), so the question to the person —
 asked by a second resolver made with `confirmation(planner)` — can name the user or group the
@@ -21,7 +23,6 @@ capability, ``LEARNWORLDS_CONFIRM_DESTRUCTIVE=off`` and dry runs are never asked
 import re
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from functools import wraps
 from typing import Annotated, Any, Literal, ParamSpec, TypeVar
 
 from mcp.server.elicitation import (
@@ -31,22 +32,24 @@ from mcp.server.elicitation import (
     ElicitationResult,
 )
 from mcp.server.mcpserver import Context
-from mcp.server.mcpserver.exceptions import ToolError
 from mcp.server.mcpserver.resolve import Elicit, Resolve
 from pydantic import BaseModel, Field
 
 from learnworlds_mcp.client import LearnWorldsClient
 from learnworlds_mcp.errors import (
+    AfterWriteError,
     InvalidRequestError,
     LearnWorldsError,
     NotFoundError,
     UnexpectedResponseError,
-    WriteOutcomeUnknownError,
+    WriteReplyUnreadableError,
 )
 from learnworlds_mcp.models.changes import ChangeStatus, PlannedRequest
+from learnworlds_mcp.models.common import as_record
 from learnworlds_mcp.paths import api_path
 from learnworlds_mcp.tools.common import app_context
 from learnworlds_mcp.tools.groups import group_not_found
+from learnworlds_mcp.tools.registry import clear_errors, record_write
 from learnworlds_mcp.tools.users import user_not_found
 
 WriteMethod = Literal["POST", "PUT", "DELETE"]
@@ -132,20 +135,12 @@ def can_elicit(ctx: Context) -> bool:
 
 
 def as_tool_errors(fn: Callable[P, Awaitable[R]]) -> Callable[P, Awaitable[R]]:
-    """Run a resolver with every `LearnWorldsError` turned into a `ToolError` of the same text.
+    """Run a resolver with its failures turned into clear `ToolError`s.
 
     Resolvers run before the tool body, outside the registry's own error mapping, and only
-    `ToolError` messages reach the client.
+    `ToolError` messages reach the client: the same mapping (`registry.clear_errors`) applies.
     """
-
-    @wraps(fn)
-    async def clear(*args: P.args, **kwargs: P.kwargs) -> R:
-        try:
-            return await fn(*args, **kwargs)
-        except LearnWorldsError as error:
-            raise ToolError(str(error)) from error
-
-    return clear
+    return clear_errors(fn)
 
 
 def confirmation(
@@ -204,8 +199,11 @@ async def carry_out(
         return Outcome("declined", note=why)
     try:
         reply = await client.request(plan.method, plan.path, json_body=plan.body)
-    except WriteOutcomeUnknownError as error:
+    except AfterWriteError as error:
         raise error.naming(plan.check_with) from error
+    # From here on the change is made: whatever fails while the tool builds its result, the
+    # error says so and that it must not be sent again (`registry.tool_error`).
+    record_write(plan.check_with)
     note = None
     if isinstance(answer, AcceptedElicitation) and isinstance(answer.data, Confirm):
         note = "The person confirmed this change."
@@ -217,10 +215,10 @@ async def read_back(plan: Plan, read: Awaitable[R]) -> R:
     try:
         return await read
     except LearnWorldsError as error:
-        raise LearnWorldsError(
-            f"The change was made (the school accepted {plan.method} {plan.path}), but reading "
-            f"the result back failed: {error} Check with {plan.check_with}; do not send the "
-            "change again."
+        raise WriteReplyUnreadableError(
+            f"reading the result back failed (the school accepted {plan.method} {plan.path}): "
+            f"{error.message.rstrip('. ')}",
+            check_with=plan.check_with,
         ) from error
 
 
@@ -325,9 +323,10 @@ async def check_courses(client: LearnWorldsClient, course_ids: list[str]) -> lis
 
 
 def _record(data: Any, what: str) -> dict[str, Any]:
-    if not isinstance(data, dict) or "id" not in data:
+    record = as_record(data, what)
+    if "id" not in record:
         raise UnexpectedResponseError(f"The school's {what} reply was not a {what} record.")
-    return data
+    return record
 
 
 def who(user: dict[str, Any]) -> str:

@@ -23,7 +23,7 @@ from learnworlds_mcp.models.workflows import (
 )
 from learnworlds_mcp.pagination import CallBudget, read_envelope, walk_pages
 from learnworlds_mcp.paths import api_path
-from learnworlds_mcp.tools.common import GroupId, client_of, compact_result, run_concurrently
+from learnworlds_mcp.tools.common import DAY, GroupId, client_of, compact_result, run_concurrently
 from learnworlds_mcp.tools.enrollments import PROGRESS_PAGE_SIZE
 from learnworlds_mcp.tools.groups import (
     MEMBERS_PAGE_SIZE,
@@ -31,8 +31,6 @@ from learnworlds_mcp.tools.groups import (
     members_fetcher,
 )
 from learnworlds_mcp.tools.registry import tool
-
-DAY = 86_400
 
 # One tool call's default bound: about a minute at 30 requests per 10 s.
 DEFAULT_REPORT_CALLS = 180

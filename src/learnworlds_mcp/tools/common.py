@@ -3,7 +3,7 @@
 import json
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import Annotated, Any
 
 import anyio
@@ -15,6 +15,8 @@ from learnworlds_mcp.client import LearnWorldsClient
 from learnworlds_mcp.config import Settings
 from learnworlds_mcp.errors import InvalidRequestError, LearnWorldsError
 
+DAY = 86_400  # seconds
+
 UserRef = Annotated[
     str,
     Field(description="User id or email."),
@@ -25,8 +27,11 @@ GroupId = Annotated[
 ]
 Page = Annotated[int, Field(ge=1)]
 ItemsPerPage = Annotated[int, Field(ge=1, le=200)]
-TitleContains = Annotated[str | None, Field(description="Title has this, any case (scans pages).")]
-IsoDate = Annotated[str | None, Field(description="ISO date, e.g. 2024-01-31")]
+TitleContains = Annotated[
+    str | None,
+    Field(description="Title has it, any case; scans pages: next_page = where it stopped."),
+]
+IsoDate = Annotated[str | None, Field(description="ISO date (UTC), e.g. 2024-01-31")]
 
 
 @dataclass(frozen=True)
@@ -167,14 +172,19 @@ def _shorten_strings(data: dict[str, Any], budget: int) -> None:
         holder[key] = text[: max(100, len(text) - excess - 10)] + "…"
 
 
-def unix_seconds(value: str | None, name: str) -> int | None:
-    """ISO date/date-time → Unix seconds (UTC assumed when no offset is given)."""
+def unix_seconds(value: str | None, name: str, *, end_of_day: bool = False) -> int | None:
+    """ISO date/date-time → Unix seconds (UTC when no offset is given).
+
+    A plain date means its first second — or, with `end_of_day` (for `*_before` bounds), its
+    last, so that `registered_before=2024-01-31` includes the 31st.
+    """
     if value is None or not value.strip():
         return None
     text = value.strip()
     try:
         if len(text) == 10:
-            moment = datetime.combine(date.fromisoformat(text), datetime.min.time(), tzinfo=UTC)
+            day = datetime.combine(date.fromisoformat(text), datetime.min.time(), tzinfo=UTC)
+            moment = day + timedelta(days=1, seconds=-1) if end_of_day else day
         else:
             moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
             if moment.tzinfo is None:

@@ -37,7 +37,7 @@ def course_not_found(course_id: str) -> NotFoundError:
 async def list_all_learnworlds_courses(
     ctx: Context,
     page: Page = 1,
-    categories: Annotated[list[str] | None, Field(description="Any of these.")] = None,
+    categories: Annotated[list[str] | None, Field(description="Categories to match.")] = None,
     access: list[CourseAccess] | None = None,
     title_contains: TitleContains = None,
 ) -> Annotated[CallToolResult, CourseList]:

@@ -71,7 +71,7 @@ def _check_with(tool_name: str) -> str:
     return f"{tool_name} with dry_run=true (it says whether the user holds the product)"
 
 
-@tool(toolset="enrollments", kind="write", title="Enroll a user")
+@tool(toolset="enrollments", kind="write", title="Enroll a user", idempotent=True)
 async def enroll_a_learnworlds_user(
     ctx: Context,
     user_id: UserRef,
@@ -165,7 +165,7 @@ async def _plan_unenroll(ctx: Context, user_id: str, product_id: str, product_ty
     )
 
 
-@tool(toolset="enrollments", kind="destructive", title="Unenroll a user")
+@tool(toolset="enrollments", kind="destructive", title="Unenroll a user", idempotent=True)
 async def unenroll_a_learnworlds_user(
     ctx: Context,
     plan: Annotated[Plan, Resolve(_plan_unenroll)],

@@ -9,10 +9,10 @@ from mcp_types import CallToolResult
 from pydantic import Field
 
 from learnworlds_mcp.client import LearnWorldsClient
-from learnworlds_mcp.errors import InvalidRequestError, NotFoundError, UnexpectedResponseError
+from learnworlds_mcp.errors import InvalidRequestError, WriteReplyUnreadableError
 from learnworlds_mcp.models.changes import GroupBrief, GroupChange, MembershipChange, Person
-from learnworlds_mcp.models.groups import Group
-from learnworlds_mcp.pagination import read_envelope
+from learnworlds_mcp.models.groups import Group, course_slugs
+from learnworlds_mcp.pagination import page_reporter
 from learnworlds_mcp.paths import api_path
 from learnworlds_mcp.tools.changes import (
     MAX_LISTED,
@@ -34,7 +34,7 @@ from learnworlds_mcp.tools.changes import (
     who,
 )
 from learnworlds_mcp.tools.common import GroupId, UserRef, client_of, compact_result
-from learnworlds_mcp.tools.groups import user_groups_from
+from learnworlds_mcp.tools.groups import count_members, user_groups_from
 from learnworlds_mcp.tools.registry import tool
 
 Title = Annotated[str, Field(min_length=1, max_length=200)]
@@ -49,9 +49,7 @@ GroupTags = Annotated[
 
 
 def _courses_of(group: dict[str, Any]) -> list[str]:
-    products = group.get("products")
-    courses = products.get("courses") if isinstance(products, dict) else products
-    return [str(c) for c in courses or []]
+    return course_slugs(group.get("products"))
 
 
 def _manager_ids(group: dict[str, Any]) -> list[str]:
@@ -65,14 +63,10 @@ async def user_groups(client: LearnWorldsClient, user_id: str) -> list[dict[str,
     return [g for g in user_groups_from(reply) if "id" in g]
 
 
-async def member_count(client: LearnWorldsClient, group_id: str) -> int:
-    """How many users a group has, suspended ones included (one read)."""
-    path = api_path("/v2/user_groups/{group_id}/users", group_id=group_id)
-    try:
-        reply = await client.get(path, {"include_suspended": "true"})
-    except NotFoundError:  # the API's "Users not found": the group is empty
-        return 0
-    return read_envelope(reply).total_items
+async def member_count(ctx: Context, group_id: str) -> int:
+    """How many users a group has, suspended ones included, to check its capacity."""
+    progress = page_reporter(ctx.report_progress, "members")
+    return await count_members(client_of(ctx), group_id, progress, then="Nothing was sent.")
 
 
 def _group_result(plan: Plan, outcome: Outcome) -> CallToolResult:
@@ -84,7 +78,7 @@ def _group_result(plan: Plan, outcome: Outcome) -> CallToolResult:
 # -------------------------------------------------------------------------------- writes
 
 
-@tool(toolset="groups", kind="write", title="Create a group")
+@tool(toolset="groups", kind="write", title="Create a group", idempotent=False)
 async def create_a_learnworlds_group(
     ctx: Context,
     title: Title,
@@ -125,14 +119,13 @@ async def create_a_learnworlds_group(
     )
     outcome = await carry_out(client, plan, dry_run=dry_run)
     if outcome.done and not (isinstance(outcome.reply, dict) and "id" in outcome.reply):
-        raise UnexpectedResponseError(
-            "The school created the group but did not return it: check with "
-            "list_all_learnworlds_groups (newest first); do not create it again."
+        raise WriteReplyUnreadableError(
+            "the school did not return the new group", check_with=plan.check_with
         )
     return _group_result(plan, outcome)
 
 
-@tool(toolset="groups", kind="write", title="Add a user to a group")
+@tool(toolset="groups", kind="write", title="Add a user to a group", idempotent=True)
 async def add_a_learnworlds_user_to_a_group(
     ctx: Context, group_id: GroupId, user_id: UserRef, dry_run: DryRun = False
 ) -> Annotated[CallToolResult, MembershipChange]:
@@ -150,7 +143,7 @@ async def add_a_learnworlds_user_to_a_group(
         )
     capacity = group.get("max_number_of_users")
     if isinstance(capacity, int | float) and not isinstance(capacity, bool):
-        count = await member_count(client, group["id"])
+        count = await member_count(ctx, group["id"])
         if count >= capacity:
             raise InvalidRequestError(
                 f"Group {title!r} is full: {count} of {int(capacity)} places taken. Raise "
@@ -224,7 +217,7 @@ async def _plan_leave(ctx: Context, group_id: str, user_id: str) -> Plan:
     )
 
 
-@tool(toolset="groups", kind="destructive", title="Remove a user from a group")
+@tool(toolset="groups", kind="destructive", title="Remove a user from a group", idempotent=True)
 async def remove_a_learnworlds_user_from_a_group(
     ctx: Context,
     plan: Annotated[Plan, Resolve(_plan_leave)],
@@ -285,7 +278,7 @@ async def _plan_group_update(
     changes = _group_differences(group, wanted)
     capacity = wanted.get("max_number_of_users")
     if capacity is not None and "max_number_of_users" in changes:
-        count = await member_count(client, group["id"])
+        count = await member_count(ctx, group["id"])
         if capacity < count:
             raise InvalidRequestError(
                 f"Group {group.get('title')!r} has {count} members: max_number_of_users cannot be "

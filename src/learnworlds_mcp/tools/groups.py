@@ -13,7 +13,10 @@ from learnworlds_mcp.models.groups import Group, GroupList, GroupRef, UserGroupL
 from learnworlds_mcp.models.users import UserList, UserSummary
 from learnworlds_mcp.pagination import (
     Envelope,
+    ProgressFn,
+    Walk,
     page_or_title_scan,
+    page_reporter,
     read_envelope,
     to_list_page,
     walk_pages,
@@ -139,18 +142,34 @@ async def list_all_learnworlds_group_members(
     fetch = members_fetcher(client_of(ctx), group_id, include_suspended=include_suspended)
     envelope = read_envelope(await fetch(page), requested_page=page)
     if not envelope.paged:
-        envelope = await _page_of_bare_list(fetch, page)
+        progress = page_reporter(ctx.report_progress, "members")
+        envelope = await _page_of_bare_list(fetch, page, progress)
     return compact_result(to_list_page(UserList, envelope, page, "member", UserSummary.from_api))
 
 
-async def _page_of_bare_list(fetch: Callable[[int], Awaitable[Any]], page: int) -> Envelope:
-    """Page `page` of a members list the school sent without `meta`: walk it, then slice."""
-    walk = await walk_pages(fetch, max_pages=MAX_BARE_MEMBER_PAGES, page_size=MEMBERS_PAGE_SIZE)
+async def walk_bare_members(
+    fetch: Callable[[int], Awaitable[Any]], progress: ProgressFn | None, *, then: str = ""
+) -> Walk:
+    """All members of a list the school sent without `meta` (at most `MAX_BARE_MEMBER_PAGES`
+    pages); a longer list is refused, since it could be neither paged nor counted reliably.
+    `then` ends the refusal (e.g. "Nothing was sent.")."""
+    walk = await walk_pages(
+        fetch, max_pages=MAX_BARE_MEMBER_PAGES, page_size=MEMBERS_PAGE_SIZE, progress=progress
+    )
     if not walk.complete:
         raise UnexpectedResponseError(
             f"This group has more than {MAX_BARE_MEMBER_PAGES * MEMBERS_PAGE_SIZE} members and "
-            "the school's reply carries no page count, so they cannot be paged reliably."
+            "the school's reply carries no member count, so they cannot be paged or counted "
+            f"reliably.{' ' + then if then else ''}"
         )
+    return walk
+
+
+async def _page_of_bare_list(
+    fetch: Callable[[int], Awaitable[Any]], page: int, progress: ProgressFn | None
+) -> Envelope:
+    """Page `page` of a members list the school sent without `meta`: walk it, then slice."""
+    walk = await walk_bare_members(fetch, progress)
     start = (page - 1) * MEMBERS_PAGE_SIZE
     return Envelope(
         data=walk.items[start : start + MEMBERS_PAGE_SIZE],
@@ -158,6 +177,18 @@ async def _page_of_bare_list(fetch: Callable[[int], Awaitable[Any]], page: int) 
         total_pages=max(1, math.ceil(len(walk.items) / MEMBERS_PAGE_SIZE)),
         total_items=len(walk.items),
     )
+
+
+async def count_members(
+    client: LearnWorldsClient, group_id: str, progress: ProgressFn | None = None, *, then: str = ""
+) -> int:
+    """How many users a known group has, suspended ones included: one read when the school
+    sends a member count, else the whole (bounded) walk of its pages."""
+    fetch = members_fetcher(client, group_id, include_suspended=True, group_known=True)
+    envelope = read_envelope(await fetch(1))
+    if envelope.paged:
+        return envelope.total_items
+    return (await walk_bare_members(fetch, progress, then=then)).total_items
 
 
 def user_groups_from(payload: Any) -> list[dict[str, Any]]:

@@ -16,10 +16,8 @@ from learnworlds_mcp.models.workflows import (
     StaffMember,
 )
 from learnworlds_mcp.pagination import CallBudget, walk_pages
-from learnworlds_mcp.tools.common import client_of, compact_result
+from learnworlds_mcp.tools.common import DAY, client_of, compact_result
 from learnworlds_mcp.tools.registry import tool
-
-DAY = 86_400
 
 StaffLevel = Literal["admin", "instructor", "reporter", "license_reporter"]
 STAFF_LEVELS: tuple[StaffLevel, ...] = ("admin", "instructor", "reporter", "license_reporter")

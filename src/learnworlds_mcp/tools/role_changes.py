@@ -71,15 +71,13 @@ async def _plan_role(
     before = UserRoleDetail.from_api(current)
     before_courses = before.assigned_courses or []
     before_groups = before.assigned_user_group_ids or []
-    # Assignments left out are kept: the API would otherwise remove them.
-    courses = [
-        c.model_dump()
-        for c in (
-            assigned_courses
-            if assigned_courses is not None
-            else [CourseShare.model_validate(a.model_dump()) for a in before_courses]
-        )
+    # The API may send a course's share as null: none is 0 %.
+    kept = [
+        CourseShare(course_id=a.course_id, revenue_share_percentage=a.revenue_share_percentage or 0)
+        for a in before_courses
     ]
+    # Assignments left out are kept: the API would otherwise remove them.
+    courses = [c.model_dump() for c in (assigned_courses if assigned_courses is not None else kept)]
     groups = (
         list(dict.fromkeys(g.strip() for g in assigned_user_group_ids))
         if assigned_user_group_ids is not None
@@ -105,7 +103,7 @@ async def _plan_role(
     same = (
         before.role is not None
         and before.role.id == wanted_role
-        and courses == [a.model_dump() for a in before_courses]
+        and courses == [c.model_dump() for c in kept]
         and groups == before_groups
     )
     old_title = (before.role.name or before.role.id) if before.role else "no role"
@@ -122,7 +120,8 @@ async def _plan_role(
         f"Change {who(current)}'s role from {old_title} to {new_title}{extra}? What they may "
         "see and do changes at once; to undo, change it back (replaced assignments must be "
         "given again).",
-        f"get_single_learnworlds_user_by_id (user_id={current['id']}), whose role shows it",
+        f"get_single_learnworlds_user_role_by_id (user_id={current['id']}), which shows the "
+        "role and its assignments",
         unchanged=f"{who(current)} already has this role and these assignments." if same else None,
         reads={"current": current, "title": role.get("title")},
     )

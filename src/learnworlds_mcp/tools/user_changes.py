@@ -98,7 +98,7 @@ async def _after(
 # -------------------------------------------------------------------------------- writes
 
 
-@tool(toolset="users", kind="write", title="Create a user")
+@tool(toolset="users", kind="write", title="Create a user", idempotent=True)
 async def create_a_learnworlds_user(
     ctx: Context,
     email: Annotated[str, Field(description="The new user's email; must be unused.")],

@@ -41,7 +41,7 @@ async def list_all_learnworlds_users(
     items_per_page: ItemsPerPage = 20,
     role: RoleLevel | None = None,
     status: UserStatus | None = None,
-    tags: Annotated[list[str] | None, Field(description="Has all these tags.")] = None,
+    tags: Annotated[list[str] | None, Field(description="Tags to match.")] = None,
     registered_after: IsoDate = None,
     registered_before: IsoDate = None,
     include_suspended: bool = False,
@@ -60,7 +60,9 @@ async def list_all_learnworlds_users(
             "status": status,
             "tags": comma_list(tags, "tags"),
             "registration_after": unix_seconds(registered_after, "registered_after"),
-            "registration_before": unix_seconds(registered_before, "registered_before"),
+            "registration_before": unix_seconds(
+                registered_before, "registered_before", end_of_day=True
+            ),
             "include_suspended": "true" if include_suspended else None,
         }
     )
