@@ -5,6 +5,7 @@ ones whose toolset is selected and whose kind the operator allowed, with annotat
 from the same entry — so what a client is told and what the server allows cannot drift.
 """
 
+import logging
 import traceback
 from collections.abc import Awaitable, Callable
 from contextvars import ContextVar
@@ -19,6 +20,7 @@ from pydantic import ValidationError
 
 from learnworlds_mcp.errors import AfterWriteError, LearnWorldsError, WriteReplyUnreadableError
 
+logger = logging.getLogger(__name__)
 Kind = Literal["read", "write", "destructive"]
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -134,6 +136,8 @@ def clear_errors(fn: Callable[P, Awaitable[R]]) -> Callable[P, Awaitable[R]]:
         try:
             return await fn(*args, **kwargs)
         except (LearnWorldsError, *SHAPE_ERRORS) as error:
+            if not isinstance(error, LearnWorldsError):
+                logger.warning("%s: unexpected reply shape: %s", fn.__name__, shape_detail(error))
             raise tool_error(error) from error
         except BaseExceptionGroup as group:  # from a task group: report its first failure
             mapped, _ = group.split((ToolError, LearnWorldsError, *SHAPE_ERRORS))
