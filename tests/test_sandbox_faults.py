@@ -375,3 +375,23 @@ async def test_concurrent_requests_share_state(
         *(api.put(f"/v2/users/{uid}/tags", json={"tags": [t], "action": "attach"}) for t in tags)
     )
     assert set(tags) <= set(school.user(uid).tags)  # type: ignore[union-attr]
+
+
+async def test_a_malformed_reply_to_a_write_comes_after_the_write_is_applied() -> None:
+    """A 2xx means the school processed the write: only its reply is garbage."""
+    import httpx2
+
+    from learnworlds_mcp.sandbox import SandboxSchool
+
+    school = SandboxSchool(users=10)
+    school.faults.malformed_next(methods=["POST"])
+    async with httpx2.AsyncClient(
+        transport=httpx2.ASGITransport(app=school.app), base_url="http://school.test/admin/api"
+    ) as http:
+        response = await http.post(
+            "/v2/user_groups",
+            json={"title": "Garbled reply", "products": {"courses": []}},
+            headers=school.auth_headers(),
+        )
+    assert response.status_code == 200
+    assert [g.title for g in school.groups].count("Garbled reply") == 1

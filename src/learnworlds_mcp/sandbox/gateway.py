@@ -21,7 +21,7 @@ import asyncio
 import json
 import math
 from collections.abc import Awaitable, Callable, MutableMapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 from urllib.parse import parse_qsl
 
@@ -127,6 +127,9 @@ class Gateway:
         if fault is not None and fault.kind == "expire_tokens":
             self.tokens.expire_all(include_static=False)
             fault = None
+        if fault is not None and fault.kind == "malformed" and entry.is_write:
+            # A 2xx means the school processed the write: its unreadable reply comes after.
+            fault = replace(fault, after_apply=True)
         if fault is not None and not fault.after_apply:
             if fault.kind == "slow":
                 await asyncio.sleep(fault.seconds)
