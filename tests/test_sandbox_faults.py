@@ -395,3 +395,25 @@ async def test_a_malformed_reply_to_a_write_comes_after_the_write_is_applied() -
         )
     assert response.status_code == 200
     assert [g.title for g in school.groups].count("Garbled reply") == 1
+
+
+async def test_a_refused_write_keeps_its_real_answer_under_a_malformed_fault() -> None:
+    """Only a processed write gets a garbled 2xx; a refused one answers its refusal."""
+    import httpx2
+
+    from learnworlds_mcp.sandbox import SandboxSchool
+
+    school = SandboxSchool(users=10)
+    headers = school.auth_headers(school.mint_token())
+    school.faults.expire_tokens(include_static=False)
+    school.faults.malformed_next(methods=["POST"])
+    async with httpx2.AsyncClient(
+        transport=httpx2.ASGITransport(app=school.app), base_url="http://school.test/admin/api"
+    ) as http:
+        response = await http.post(
+            "/v2/user_groups",
+            json={"title": "Refused", "products": {"courses": []}},
+            headers=headers,
+        )
+    assert response.status_code == 400
+    assert "Refused" not in [g.title for g in school.groups]

@@ -152,7 +152,7 @@ async def test_chaos_soak_over_stdio() -> None:
             LEARNWORLDS_CONFIRM_DESTRUCTIVE="off",
         )
         params = StdioServerParameters(command=console_script(), args=[], env=env)
-        async with Client(stdio_client(params, errlog=stderr), mode="legacy") as client:  # type: ignore[arg-type]
+        async with Client(stdio_client(params, errlog=stderr), mode="legacy") as client:
             limiter = anyio.Semaphore(CONCURRENCY)
 
             async def run(call: Call) -> None:
@@ -216,10 +216,10 @@ def check_writes(plan: Plan, school: SandboxSchool) -> None:
     for call in (c for c in plan.calls if c.kind == "write"):
         assert call.result is not None
         if call.tool == "create_a_learnworlds_user":
-            made = [u for u in school.users if u.email == call.key]
+            made = [u.id for u in school.users if u.email == call.key]
             path, field = "/v2/users", "email"
         else:
-            made = [g for g in school.groups if g.title == call.key]
+            made = [g.id for g in school.groups if g.title == call.key]
             path, field = "/v2/user_groups", "title"
         posts = [
             r for r in school.requests

@@ -84,6 +84,10 @@ class LoggedRequest:
     extra: dict[str, Any] = field(default_factory=dict)
 
 
+def _status_of(answer: Response | _Buffered) -> int:
+    return answer.status if isinstance(answer, _Buffered) else answer.status_code
+
+
 @dataclass
 class _Buffered:
     status: int = 500
@@ -140,6 +144,8 @@ class Gateway:
                 await self._send(entry, _fault_response(fault), send)
                 return
         answer = await self._process(scope, body, entry)
+        if fault is not None and fault.kind == "malformed" and _status_of(answer) >= 300:
+            fault = None  # refused (limit, auth, conflict): nothing processed, the real answer
         if fault is not None:  # an after-apply fault: the request has been processed
             if fault.kind == "slow":
                 await asyncio.sleep(fault.seconds)
