@@ -361,3 +361,27 @@ async def test_a_write_accepted_with_an_unreadable_reply_says_it_was_made(
         with pytest.raises(WriteReplyUnreadableError, match="The change was made"):
             await client.post("/v2/user_groups", {"title": "Made", "products": {"courses": []}})
     assert [r.method for r in school.requests if r.is_write] == ["POST"]
+
+
+async def test_a_fresh_token_refused_again_says_so_not_check_your_secret() -> None:
+    school = make_school(users=10)
+    async with client_for(school) as client:
+        await client.authenticate()
+        # Every token is revoked on arrival of the next two API requests: the first rejection
+        # re-mints, the retry with the fresh token is rejected too.
+        original = school.faults.take
+
+        fired = 0
+
+        def expire_twice(method: str, path: str):  # type: ignore[no-untyped-def]
+            nonlocal fired
+            if path.startswith("/v2/") and fired < 2:
+                fired += 1
+                school.faults.expire_tokens(include_static=False)
+            return original(method, path)
+
+        school.faults.take = expire_twice  # type: ignore[method-assign]
+        with pytest.raises(AuthenticationError, match="just issued") as caught:
+            await client.get("/v2/user-roles")
+        assert "LEARNWORLDS_CLIENT_SECRET" not in str(caught.value)
+        assert (await client.get("/v2/user-roles"))["data"]  # and then it works again

@@ -233,6 +233,15 @@ class LearnWorldsClient:
                     auth_retried = True
                     self._drop_token(token)
                     continue
+                if auth_retried and token.minted:
+                    # The credentials work (the school just issued this token) and it was
+                    # refused all the same: tokens were revoked again in the meantime.
+                    self._drop_token(token)
+                    raise AuthenticationError(
+                        "LearnWorlds refused a token it had just issued (tokens were revoked "
+                        "twice in a row). Nothing was changed; try again. If it persists, run "
+                        "`learnworlds-mcp --check`."
+                    )
                 raise self._auth_error()
             if status >= 500:
                 if retries_left:
