@@ -75,6 +75,7 @@ ERROR_KINDS: tuple[tuple[str, str], ...] = (
     ("kept failing", "retries ran out of time"),
     ("on every attempt", "server error (5xx)"),
     ("not JSON", "malformed reply"),
+    ("just issued", "token revoked twice in a row"),
     ("rejected the credentials", "credentials rejected"),
     ("rejected the access token", "credentials rejected"),
     ("refused to issue", "token refused"),
