@@ -260,16 +260,15 @@ class LearnWorldsClient:
     async def _wait_out_429(
         self, response: httpx2.Response, consecutive: int, deadline: float, method: str, path: str
     ) -> None:
-        """Hold every request for `Retry-After`, or until our budget frees a slot (doubling)."""
+        """Hold every request for `Retry-After`, or a back-off of 1 s doubling on repeats."""
         retry_after = _retry_after_seconds(response)
         if retry_after is not None:
             wait = retry_after
         else:
+            # Our own queue already keeps our pace; the school counted someone else's requests
+            # too. Back off 1 s, doubling on repeats, at most one window (not the whole queue).
             wait = min(
-                max(
-                    self.limiter.seconds_until_free(),
-                    FIRST_429_BACKOFF_SECONDS * 2 ** (consecutive - 1),
-                ),
+                FIRST_429_BACKOFF_SECONDS * 2 ** (consecutive - 1),
                 self._settings.rate_limit.seconds,
             )
         if self._clock.monotonic() + wait > deadline:
