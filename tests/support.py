@@ -18,7 +18,8 @@ from pydantic import SecretStr
 
 from learnworlds_mcp.clock import Clock, FakeClock
 from learnworlds_mcp.config import RateLimit, Settings
-from learnworlds_mcp.sandbox import SandboxOptions, SandboxSchool
+from learnworlds_mcp.sandbox import LoggedRequest, SandboxOptions, SandboxSchool
+from learnworlds_mcp.sandbox.records import User
 from learnworlds_mcp.server import build_server
 
 SCHOOLS: list[SandboxSchool] = []  # schools of the running test (conftest checks for leaks)
@@ -115,3 +116,18 @@ def stdio_env(url: str, school: SandboxSchool, **extra: str) -> dict[str, str]:
     }
     env.update(extra)
     return env
+
+
+def learner(school: SandboxSchool, n: int = 0) -> User:
+    """The n-th active user with the plain User role (safe to change in a test)."""
+    found = [
+        u
+        for u in school.users
+        if not u.is_suspended and school.role(u.role_id).title == "User"  # type: ignore[union-attr]
+    ]
+    return found[n]
+
+
+def write_requests(school: SandboxSchool) -> list[LoggedRequest]:
+    """The POST/PUT/DELETE requests under /v2 the school received."""
+    return [r for r in school.requests if r.is_write]

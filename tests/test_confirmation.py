@@ -17,8 +17,15 @@ import pytest
 from mcp_types import ElicitRequestParams, ElicitResult
 
 from learnworlds_mcp.sandbox import SandboxSchool
-from learnworlds_mcp.sandbox.records import User
-from tests.support import connected, error_text, make_school, payload, settings_for
+from tests.support import (
+    connected,
+    error_text,
+    learner,
+    make_school,
+    payload,
+    settings_for,
+    write_requests,
+)
 
 DESTRUCTIVE = [
     "update_a_learnworlds_user_by_id",
@@ -50,19 +57,6 @@ class Person:
 
 def settings(school: SandboxSchool, **overrides: Any) -> Any:
     return settings_for(school, allow_writes=True, allow_destructive=True, **overrides)
-
-
-def learner(school: SandboxSchool, n: int = 0) -> User:
-    found = [
-        u
-        for u in school.users
-        if not u.is_suspended and school.role(u.role_id).title == "User"  # type: ignore[union-attr]
-    ]
-    return found[n]
-
-
-def write_requests(school: SandboxSchool) -> list:
-    return [r for r in school.requests if r.is_write]
 
 
 # ----- accept / decline / cancel, both protocol generations -----------------------------------

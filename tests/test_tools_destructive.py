@@ -12,25 +12,20 @@ from typing import Any
 import pytest
 
 from learnworlds_mcp.sandbox import SandboxSchool
-from learnworlds_mcp.sandbox.records import AssignedCourse, User
-from tests.support import connected, error_text, make_school, payload, settings_for
+from learnworlds_mcp.sandbox.records import AssignedCourse
+from tests.support import (
+    connected,
+    error_text,
+    learner,
+    make_school,
+    payload,
+    settings_for,
+    write_requests,
+)
 
 
 def destructive_on(school: SandboxSchool) -> Any:
     return settings_for(school, allow_writes=True, allow_destructive=True)
-
-
-def learner(school: SandboxSchool, n: int = 0) -> User:
-    found = [
-        u
-        for u in school.users
-        if not u.is_suspended and school.role(u.role_id).title == "User"  # type: ignore[union-attr]
-    ]
-    return found[n]
-
-
-def write_requests(school: SandboxSchool) -> list:
-    return [r for r in school.requests if r.is_write]
 
 
 # ----- update_a_learnworlds_user_by_id ----------------------------------------------------------

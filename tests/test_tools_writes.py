@@ -12,25 +12,19 @@ from typing import Any
 import pytest
 
 from learnworlds_mcp.sandbox import SandboxSchool
-from learnworlds_mcp.sandbox.records import User
-from tests.support import connected, error_text, make_school, payload, settings_for
+from tests.support import (
+    connected,
+    error_text,
+    learner,
+    make_school,
+    payload,
+    settings_for,
+    write_requests,
+)
 
 
 def writes_on(school: SandboxSchool, **overrides: Any) -> Any:
     return settings_for(school, allow_writes=True, **overrides)
-
-
-def learner(school: SandboxSchool, n: int = 0) -> User:
-    found = [
-        u
-        for u in school.users
-        if not u.is_suspended and school.role(u.role_id).title == "User"  # type: ignore[union-attr]
-    ]
-    return found[n]
-
-
-def write_requests(school: SandboxSchool) -> list:
-    return [r for r in school.requests if r.is_write]
 
 
 # ----- create_a_learnworlds_user -------------------------------------------------------------
