@@ -520,6 +520,14 @@ def test_environment_variables_table() -> None:
         "LEARNWORLDS_RATE_LIMIT",
         "LEARNWORLDS_TIMEOUT",
         "LEARNWORLDS_CONFIRM_DESTRUCTIVE",
+        "LEARNWORLDS_TRANSPORT",
+        "LEARNWORLDS_HOST",
+        "LEARNWORLDS_PORT",
+        "LEARNWORLDS_PUBLIC_URL",
+        "LEARNWORLDS_MEMBERS_FILE",
+        "LEARNWORLDS_AUDIT_LOG",
+        "LEARNWORLDS_REDIS_URL",
+        "LEARNWORLDS_STATE_KEY",
     )
 
 
@@ -634,3 +642,84 @@ def test_settings_direct_construction_validates() -> None:
         Settings(api_url="https://s.example.com", client_id="c", client_secret="x", timeout=0)
     with pytest.raises(ValidationError):
         Settings(api_url="https://s.example.com", client_id="c", client_secret="x", bogus=1)
+
+
+# --- the remote server (DESIGN §8, §9) -----------------------------------------------------------
+
+
+def test_remote_defaults_are_stdio_on_loopback() -> None:
+    s = load()
+    assert (s.transport, s.host, s.port, s.public_url) == ("stdio", "127.0.0.1", 8000, None)
+    assert s.members_file == Path("learnworlds-members.json")
+    assert s.audit_log is None and s.redis_url is None and not s.no_auth
+    assert s.effective_public_url == "http://127.0.0.1:8000"
+
+
+def test_remote_settings_from_flags_and_environment() -> None:
+    s = load(
+        LEARNWORLDS_TRANSPORT="http",
+        LEARNWORLDS_HOST="0.0.0.0",
+        LEARNWORLDS_PORT="0",
+        LEARNWORLDS_PUBLIC_URL="https://MCP.School.com/",
+        LEARNWORLDS_MEMBERS_FILE="/srv/members.json",
+        LEARNWORLDS_AUDIT_LOG="-",
+        LEARNWORLDS_REDIS_URL="redis://:pw@redis:6379/0",
+        LEARNWORLDS_STATE_KEY="k" * 40,
+    )
+    assert (s.transport, s.host, s.port) == ("http", "0.0.0.0", 0)
+    assert s.public_url == "https://mcp.school.com" == s.effective_public_url
+    assert s.members_file == Path("/srv/members.json") and s.audit_log == "-"
+    assert s.redis_url is not None and "pw" not in repr(s)
+    flagged = load(flags={"transport": "http", "port": "9001", "host": "::1"})
+    assert (flagged.transport, flagged.port, flagged.host) == ("http", 9001, "::1")
+    assert flagged.effective_public_url == "http://[::1]:9001"
+
+
+@pytest.mark.parametrize(
+    ("extra", "flags", "needles"),
+    [
+        ({"LEARNWORLDS_TRANSPORT": "sse"}, {}, ["LEARNWORLDS_TRANSPORT", "stdio", "http"]),
+        ({"LEARNWORLDS_PORT": "70000"}, {}, ["LEARNWORLDS_PORT", "65535"]),
+        ({"LEARNWORLDS_PORT": "eighty"}, {}, ["LEARNWORLDS_PORT"]),
+        ({"LEARNWORLDS_HOST": "0.0.0.0"}, {}, ["LEARNWORLDS_PUBLIC_URL", "not loopback"]),
+        (
+            {"LEARNWORLDS_HOST": "0.0.0.0", "LEARNWORLDS_PUBLIC_URL": "http://mcp.school.com"},
+            {},
+            ["LEARNWORLDS_PUBLIC_URL", "https"],
+        ),
+        ({"LEARNWORLDS_PUBLIC_URL": "https://mcp.school.com/x"}, {}, ["without a path"]),
+        ({"LEARNWORLDS_PUBLIC_URL": "mcp.school.com"}, {}, ["https://"]),
+        ({"LEARNWORLDS_HOST": "10.0.0.5"}, {"no_auth": True}, ["--no-auth", "loopback"]),
+        (
+            {
+                "LEARNWORLDS_HOST": "0.0.0.0",
+                "LEARNWORLDS_PUBLIC_URL": "https://mcp.school.com",
+            },
+            {"no_auth": True},
+            ["--no-auth"],
+        ),
+        ({"LEARNWORLDS_REDIS_URL": "redis://r:6379"}, {}, ["LEARNWORLDS_STATE_KEY"]),
+        (
+            {"LEARNWORLDS_REDIS_URL": "redis://r:6379", "LEARNWORLDS_STATE_KEY": "short"},
+            {},
+            ["LEARNWORLDS_STATE_KEY", "32"],
+        ),
+        (
+            {"LEARNWORLDS_REDIS_URL": "http://r:6379", "LEARNWORLDS_STATE_KEY": "k" * 40},
+            {},
+            ["LEARNWORLDS_REDIS_URL", "redis://"],
+        ),
+    ],
+)
+def test_remote_misconfiguration_is_one_clear_line(
+    extra: dict[str, str], flags: dict[str, object], needles: list[str]
+) -> None:
+    message = error_of(flags=flags, **extra)
+    for needle in needles:
+        assert needle in message
+    assert "pw" not in message and "k" * 40 not in message
+
+
+def test_no_auth_is_accepted_on_loopback() -> None:
+    assert load(flags={"no_auth": True, "transport": "http"}).no_auth
+    assert load(flags={"no_auth": True}, LEARNWORLDS_HOST="localhost").no_auth

@@ -47,7 +47,9 @@ _DEMO_PLACEHOLDER_URL = "http://127.0.0.1/admin/api"
 _DESCRIPTION = """\
 MCP server for a LearnWorlds school: users, roles, groups, courses, enrollments and activity.
 An MCP host (Claude Desktop, Cursor, Claude Code, MCP Inspector) starts it and talks to it over
-stdio. It is read-only unless you allow changes.
+stdio; with --transport http it serves a team at a URL (ChatGPT, claude.ai, remote hosts), each
+member with their own key (`learnworlds-mcp members --help`). It is read-only unless you allow
+changes.
 
 Configuration comes from command-line flags, then the process environment, then a .env file in
 the working directory (or --env-file); a flag wins over the environment, which wins over the file.
@@ -76,10 +78,26 @@ environment variables:
                              auto (default): ask the person to confirm a destructive change
                              when the MCP client supports it; off: never ask.
 
+remote server (--transport http; see the README, "Use it from ChatGPT / claude.ai / your team"):
+  LEARNWORLDS_TRANSPORT      stdio (default) or http (--transport).
+  LEARNWORLDS_HOST           interface to bind, default 127.0.0.1 (--host).
+  LEARNWORLDS_PORT           port, default 8000; 0 picks a free one (--port).
+  LEARNWORLDS_PUBLIC_URL     the https URL people's hosts reach the server at; required when
+                             the host is not loopback (--public-url).
+  LEARNWORLDS_MEMBERS_FILE   the members file, default ./learnworlds-members.json
+                             (--members-file); manage it with `{PROG} members`.
+  LEARNWORLDS_AUDIT_LOG      JSON Lines audit of change tools: a path, or - for stderr
+                             (--audit-log); also works on stdio.
+  LEARNWORLDS_REDIS_URL      redis://host:port/db: state shared by several replicas
+                             (--redis-url).
+  LEARNWORLDS_STATE_KEY      a random secret shared by every replica (with Redis).
+
 examples:
   {PROG} --check                     verify the credentials against the school
   {PROG} --demo                      serve the built-in sandbox school, no account needed
   {PROG} --allow-writes --toolsets users,groups
+  {PROG} members add alice --allow-writes
+  {PROG} --transport http --host 0.0.0.0 --public-url https://mcp.myschool.com
 
 exit status: 0 ok, 1 --check found a problem, 2 invalid configuration.
 """
@@ -144,18 +162,63 @@ def build_parser() -> argparse.ArgumentParser:
         "a report and exit 0 (all good) or 1, without starting MCP",
     )
     runs.add_argument("--version", action="version", version=f"{PROG} {__version__}")
+    remote = parser.add_argument_group("serving over HTTP (remote)")
+    remote.add_argument(
+        "--transport",
+        choices=("stdio", "http"),
+        default=None,
+        help="stdio (default: a host starts this process) or http (serve MCP at /mcp); "
+        "same as LEARNWORLDS_TRANSPORT",
+    )
+    remote.add_argument("--host", default=None, help="interface to bind, default 127.0.0.1")
+    remote.add_argument("--port", default=None, help="port, default 8000; 0 picks a free one")
+    remote.add_argument(
+        "--public-url",
+        metavar="URL",
+        default=None,
+        help="the https URL people's hosts reach this server at (required off loopback)",
+    )
+    remote.add_argument(
+        "--members-file",
+        metavar="PATH",
+        default=None,
+        help="the members file (default ./learnworlds-members.json)",
+    )
+    remote.add_argument(
+        "--audit-log",
+        metavar="PATH",
+        default=None,
+        help="append one JSON line per change-tool call to PATH (- for stderr)",
+    )
+    remote.add_argument(
+        "--redis-url", metavar="URL", default=None, help="shared state for several replicas"
+    )
+    remote.add_argument(
+        "--no-auth",
+        action="store_true",
+        help="serve HTTP without credentials: only on a loopback host, for trying it out",
+    )
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> None:
     """Run the command line; always ends with ``SystemExit`` carrying the exit status."""
-    args = build_parser().parse_args(argv)
+    arguments = list(sys.argv[1:] if argv is None else argv)
+    args = build_parser().parse_args(arguments)
     _configure_logging()
     flags: dict[str, object] = {
         "allow_writes": args.allow_writes,
         "allow_destructive": args.allow_destructive,
         "toolsets": args.toolsets,
         "demo": args.demo or None,
+        "transport": args.transport,
+        "host": args.host,
+        "port": args.port,
+        "public_url": args.public_url,
+        "members_file": args.members_file,
+        "audit_log": args.audit_log,
+        "redis_url": args.redis_url,
+        "no_auth": args.no_auth or None,
     }
     try:
         if args.demo:
@@ -230,6 +293,15 @@ def _check(settings: Settings) -> int:
 
 
 def _serve(settings: Settings) -> int:
+    """Serve MCP on the configured transport until it ends."""
+    if settings.transport == "http":
+        from learnworlds_mcp.remote.serve import serve_http
+
+        return serve_http(settings)
+    return _serve_stdio(settings)
+
+
+def _serve_stdio(settings: Settings) -> int:
     """Serve MCP on stdio until the host closes stdin; leave quietly when it goes away."""
     from learnworlds_mcp.server import build_server
 

@@ -33,6 +33,7 @@ from learnworlds_mcp.errors import (
     WriteOutcomeUnknownError,
     WriteReplyUnreadableError,
 )
+from learnworlds_mcp.observe import note_write
 from learnworlds_mcp.ratelimit import RateLimiter
 
 logger = logging.getLogger(__name__)
@@ -163,7 +164,13 @@ class LearnWorldsClient:
         """
         query = {k: v for k, v in (params or {}).items() if v is not None}
         deadline = self._clock.monotonic() + self._max_wait
-        response = await self._exchange(method, path, deadline, params=query, json=json_body)
+        try:
+            response = await self._exchange(method, path, deadline, params=query, json=json_body)
+        except WriteOutcomeUnknownError:
+            note_write(method, path, None)
+            raise
+        if method != "GET":
+            note_write(method, path, response.status_code)
         if response.status_code >= 400:
             raise _client_error(response)
         return self._parse(response, method, path)

@@ -26,6 +26,8 @@ from urllib.parse import urlsplit
 from pydantic import BaseModel, ConfigDict, SecretStr, field_validator, model_validator
 
 __all__ = [
+    "DEFAULT_MEMBERS_FILE",
+    "DEFAULT_PORT",
     "DEFAULT_RATE_LIMIT",
     "DEFAULT_TIMEOUT",
     "ENVIRONMENT_VARIABLES",
@@ -35,8 +37,10 @@ __all__ = [
     "DemoCredentials",
     "RateLimit",
     "Settings",
+    "is_loopback_host",
     "load_settings",
     "normalize_api_url",
+    "normalize_public_url",
 ]
 
 logger = logging.getLogger(__name__)
@@ -49,6 +53,12 @@ DEFAULT_TIMEOUT = 30.0
 
 MAX_TIMEOUT = 300.0
 """The largest accepted ``LEARNWORLDS_TIMEOUT``."""
+
+DEFAULT_PORT = 8000
+"""The HTTP transport's port when ``LEARNWORLDS_PORT`` is not set."""
+
+DEFAULT_MEMBERS_FILE = Path("learnworlds-members.json")
+"""The members file when ``LEARNWORLDS_MEMBERS_FILE`` is not set (in the working directory)."""
 
 _API_PATH = "/admin/api"
 _ADMIN_PAGE = "Settings → Developers → API"
@@ -181,13 +191,49 @@ def normalize_api_url(value: str) -> str:
     return f"{scheme}://{netloc}{path}"
 
 
-def _is_loopback(host: str) -> bool:
+def is_loopback_host(host: str) -> bool:
+    """Whether `host` (a name or an address, IPv6 with or without brackets) is this machine only."""
+    host = host.strip().strip("[]").rstrip(".")
     if host.lower() == "localhost":
         return True
     try:
         return ipaddress.ip_address(host).is_loopback
     except ValueError:
         return False
+
+
+_is_loopback = is_loopback_host
+
+
+def normalize_public_url(value: str) -> str:
+    """Return the URL people's hosts reach the server at: ``scheme://host[:port]``, no slash.
+
+    ``https`` is required unless the host is loopback (the SDK refuses a plain-http OAuth issuer
+    elsewhere). Paths are refused: the server answers at ``/mcp`` of its own origin.
+    """
+    text = value.strip()
+    if not text:
+        raise ValueError("is empty")
+    if "://" not in text:
+        raise ValueError("must start with https://")
+    try:
+        parts = urlsplit(text)
+        parts.port  # noqa: B018 - raises on a bad port
+    except ValueError:
+        raise ValueError("is not a valid URL") from None
+    scheme = parts.scheme.lower()
+    host = parts.hostname or ""
+    if scheme not in ("http", "https") or not host:
+        raise ValueError("must be an https:// URL with a host name")
+    if scheme == "http" and not is_loopback_host(host):
+        raise ValueError("must use https:// (plain http:// only for a loopback host)")
+    if parts.username is not None or parts.password is not None or parts.query or parts.fragment:
+        raise ValueError("must not contain a user name, password, query or fragment")
+    if parts.path.rstrip("/") not in ("", "/mcp"):
+        raise ValueError(
+            "must be the server's origin, without a path (e.g. https://mcp.school.com)"
+        )
+    return f"{scheme}://{parts.netloc.lower()}"
 
 
 def _parse_bool(text: str) -> bool:
@@ -282,6 +328,24 @@ class Settings(BaseModel, frozen=True):
     """``auto``: ask the person through elicitation before a destructive change; ``off``: never."""
     demo: bool = False
     """True when the server talks to the built-in sandbox school (``--demo``)."""
+    transport: Literal["stdio", "http"] = "stdio"
+    """How MCP is served: ``stdio`` (a host starts this process) or ``http`` (remote, §8)."""
+    host: str = "127.0.0.1"
+    """The interface the HTTP transport binds."""
+    port: int = DEFAULT_PORT
+    """The HTTP transport's port; 0 picks a free one."""
+    public_url: str | None = None
+    """The origin people's hosts reach the HTTP server at; required off loopback."""
+    members_file: Path = DEFAULT_MEMBERS_FILE
+    """The members file (names, hashed keys, gates) of the HTTP server."""
+    audit_log: str | None = None
+    """Where change-tool calls are recorded as JSON Lines: a path, ``-`` for stderr, or off."""
+    redis_url: SecretStr | None = None
+    """Shared state for several replicas (§9); may hold a password, so it is a secret."""
+    state_key: SecretStr | None = None
+    """The secret every replica signs paused calls' state with (with ``redis_url``)."""
+    no_auth: bool = False
+    """Serve HTTP without credentials (loopback hosts only)."""
 
     @field_validator("api_url", mode="before")
     @classmethod
@@ -342,7 +406,20 @@ class Settings(BaseModel, frozen=True):
             raise ValueError("one of client_secret or access_token is required")
         if self.allow_destructive and not self.allow_writes:
             raise ValueError("allow_destructive needs allow_writes as well")
+        problem = _remote_problem(
+            self.host, self.public_url, self.no_auth, self.redis_url, self.state_key
+        )
+        if problem is not None:
+            raise ValueError(problem)
         return self
+
+    @property
+    def effective_public_url(self) -> str:
+        """The origin hosts reach: the public URL, or the loopback address served."""
+        if self.public_url is not None:
+            return self.public_url
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        return f"http://{host}:{self.port}"
 
     @property
     def auth_mode(self) -> str:
@@ -399,12 +476,20 @@ _VARIABLES: tuple[_Variable, ...] = (
     _Variable("rate_limit", "LEARNWORLDS_RATE_LIMIT"),
     _Variable("timeout", "LEARNWORLDS_TIMEOUT"),
     _Variable("confirm_destructive", "LEARNWORLDS_CONFIRM_DESTRUCTIVE"),
+    _Variable("transport", "LEARNWORLDS_TRANSPORT", "--transport"),
+    _Variable("host", "LEARNWORLDS_HOST", "--host"),
+    _Variable("port", "LEARNWORLDS_PORT", "--port"),
+    _Variable("public_url", "LEARNWORLDS_PUBLIC_URL", "--public-url"),
+    _Variable("members_file", "LEARNWORLDS_MEMBERS_FILE", "--members-file"),
+    _Variable("audit_log", "LEARNWORLDS_AUDIT_LOG", "--audit-log"),
+    _Variable("redis_url", "LEARNWORLDS_REDIS_URL", "--redis-url"),
+    _Variable("state_key", "LEARNWORLDS_STATE_KEY"),
 )
 _BY_FIELD = {var.field: var for var in _VARIABLES}
 ENVIRONMENT_VARIABLES: tuple[str, ...] = tuple(var.env for var in _VARIABLES)
 """The names of every environment variable the server reads."""
 
-_FLAG_KEYS = frozenset(_BY_FIELD) | {"demo"}
+_FLAG_KEYS = frozenset(_BY_FIELD) | {"demo", "no_auth"}
 
 
 @dataclass(frozen=True, slots=True)
@@ -459,7 +544,7 @@ def load_settings(
 
     secrets = [
         raw.value
-        for field in ("client_secret", "access_token")
+        for field in ("client_secret", "access_token", "redis_url", "state_key")
         if (raw := lookup(field)) is not None and isinstance(raw.value, str)
     ]
     if demo_credentials is not None and demo:
@@ -467,6 +552,7 @@ def load_settings(
 
     try:
         values = _read_values(lookup, demo, demo_credentials)
+        values.update(_read_remote_values(lookup, no_auth=bool(flags.get("no_auth"))))
     except ConfigError as exc:
         raise ConfigError(redact(exc.message, secrets)) from None
     try:
@@ -608,6 +694,113 @@ def _read_values(
             )
         values["confirm_destructive"] = word
     return values
+
+
+def _read_remote_values(
+    lookup: Callable[[str], _Raw | None], *, no_auth: bool
+) -> dict[str, object]:
+    """The remote server's settings (§8, §9): transport, where to listen, members, audit, Redis."""
+    values: dict[str, object] = {"no_auth": no_auth}
+    raw = lookup("transport")
+    word = "stdio" if raw is None else _as_text(raw.value).strip().lower()
+    if word not in ("stdio", "http"):
+        assert raw is not None
+        raise ConfigError(
+            f"LEARNWORLDS_TRANSPORT (--transport){_where(raw)} is {_show(raw.value)}: use stdio "
+            "(a host starts the server) or http (serve it at a URL)"
+        )
+    values["transport"] = word
+
+    raw = lookup("host")
+    host = "127.0.0.1" if raw is None else _as_text(raw.value).strip()
+    if raw is not None and (not host or not host.isprintable() or " " in host or "/" in host):
+        raise ConfigError(
+            f"LEARNWORLDS_HOST (--host){_where(raw)} is {_show(raw.value)}: give the interface to "
+            "bind, e.g. 127.0.0.1 (this machine only) or 0.0.0.0 (every interface)"
+        )
+    host = host.strip("[]")
+    values["host"] = host
+
+    raw = lookup("port")
+    if raw is None:
+        values["port"] = DEFAULT_PORT
+    else:
+        text = _as_text(raw.value).strip()
+        if not text.isdigit() or int(text) > 65535:
+            raise ConfigError(
+                f"LEARNWORLDS_PORT (--port){_where(raw)} is {_show(raw.value)}: give a port "
+                f"number from 0 to 65535 (0 picks a free one), default {DEFAULT_PORT}"
+            )
+        values["port"] = int(text)
+
+    raw = lookup("public_url")
+    values["public_url"] = None
+    if raw is not None:
+        try:
+            values["public_url"] = normalize_public_url(_as_text(raw.value))
+        except ValueError as exc:
+            raise ConfigError(
+                f"LEARNWORLDS_PUBLIC_URL (--public-url){_where(raw)} {exc}: give the https URL "
+                "people's hosts reach this server at, e.g. https://mcp.myschool.com"
+            ) from None
+
+    raw = lookup("members_file")
+    values["members_file"] = (
+        DEFAULT_MEMBERS_FILE if raw is None else Path(_as_text(raw.value).strip()).expanduser()
+    )
+    raw = lookup("audit_log")
+    values["audit_log"] = None if raw is None else _as_text(raw.value).strip()
+
+    raw_redis, raw_key = lookup("redis_url"), lookup("state_key")
+    redis_url = None if raw_redis is None else SecretStr(_as_text(raw_redis.value).strip())
+    state_key = None if raw_key is None else SecretStr(_as_text(raw_key.value).strip())
+    if redis_url is not None:
+        scheme = urlsplit(redis_url.get_secret_value()).scheme.lower()
+        if scheme not in ("redis", "rediss", "unix"):
+            raise ConfigError(
+                "LEARNWORLDS_REDIS_URL (--redis-url) must be a Redis URL such as "
+                "redis://redis:6379/0 (or rediss:// for TLS)"
+            )
+    values["redis_url"], values["state_key"] = redis_url, state_key
+    public_url = values["public_url"]
+    problem = _remote_problem(
+        host, public_url if isinstance(public_url, str) else None, no_auth, redis_url, state_key
+    )
+    if problem is not None:
+        raise ConfigError(problem)
+    return values
+
+
+def _remote_problem(
+    host: str,
+    public_url: str | None,
+    no_auth: bool,
+    redis_url: SecretStr | None,
+    state_key: SecretStr | None,
+) -> str | None:
+    """The one rule set for serving off this machine: what is unsafe or cannot work, or None."""
+    loopback = is_loopback_host(host)
+    if no_auth and not loopback:
+        return (
+            f"--no-auth with --host {host}: serving without credentials is only allowed on a "
+            "loopback host (127.0.0.1); add members (learnworlds-mcp members add NAME) instead"
+        )
+    if not loopback and public_url is None:
+        return (
+            f"LEARNWORLDS_PUBLIC_URL (--public-url) is not set but --host {host} is not loopback: "
+            "give the https URL people's hosts reach this server at, e.g. https://mcp.myschool.com"
+        )
+    if not loopback and public_url is not None and not public_url.startswith("https://"):
+        return (
+            "LEARNWORLDS_PUBLIC_URL (--public-url) must use https:// when the host is not loopback"
+        )
+    if redis_url is not None and (state_key is None or len(state_key.get_secret_value()) < 32):
+        return (
+            "LEARNWORLDS_STATE_KEY is not set (or shorter than 32 characters) but "
+            "LEARNWORLDS_REDIS_URL is: give every replica the same random secret, e.g. the "
+            'output of python -c "import secrets; print(secrets.token_urlsafe(32))"'
+        )
+    return None
 
 
 def _read_bool(field: str, raw: _Raw) -> bool:

@@ -42,6 +42,13 @@ INACTIVE_STAFF_PROMPT = "learnworlds_inactive_staff_review"
 COHORT_PROMPT = "learnworlds_cohort_report"
 USER_PROMPT = "learnworlds_user_360"
 
+PROMPT_TOOLS: dict[str, str] = {
+    INACTIVE_STAFF_PROMPT: "list_all_learnworlds_inactive_staff",
+    COHORT_PROMPT: "get_single_learnworlds_group_report_by_id",
+    USER_PROMPT: "get_single_learnworlds_user_overview_by_id",
+}
+"""Each prompt and the tool it sends the model to: a prompt is offered only with its tool."""
+
 # Titles offered by completion are fetched at most this often per server run.
 TITLES_TTL_SECONDS = 60.0
 # Pages read for titles: 20 groups or 50 courses a page.
@@ -130,7 +137,7 @@ def register_prompts(
 
     server.middleware.append(remember_app)
 
-    if exposed("list_all_learnworlds_inactive_staff"):
+    if exposed(PROMPT_TOOLS[INACTIVE_STAFF_PROMPT]):
 
         @server.prompt(name=INACTIVE_STAFF_PROMPT, title="Inactive staff review")
         def inactive_staff(
@@ -149,7 +156,7 @@ def register_prompts(
                 "remind them). Change nothing."
             )
 
-    if exposed("get_single_learnworlds_group_report_by_id"):
+    if exposed(PROMPT_TOOLS[COHORT_PROMPT]):
 
         @server.prompt(name=COHORT_PROMPT, title="Cohort report")
         async def cohort_report(
@@ -184,7 +191,7 @@ def register_prompts(
                 "in for 30 days or never; and the members furthest behind." + focus
             )
 
-    if exposed("get_single_learnworlds_user_overview_by_id"):
+    if exposed(PROMPT_TOOLS[USER_PROMPT]):
 
         @server.prompt(name=USER_PROMPT, title="User 360")
         def user_360(
@@ -208,7 +215,7 @@ def register_prompts(
     ) -> Completion | None:
         if not isinstance(ref, PromptReference) or ref.name != COHORT_PROMPT:
             return None
-        if not exposed("get_single_learnworlds_group_report_by_id"):
+        if not exposed(PROMPT_TOOLS[COHORT_PROMPT]):
             return None
         app = _app.get()
         if app is None or argument.name not in ("group", "course"):

@@ -1,14 +1,19 @@
 """build_server: the MCP server for one school, with exactly the tools the operator allowed."""
 
 import inspect
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
+from typing import Any
 
 import httpx2
+from mcp.server.auth.provider import OAuthAuthorizationServerProvider
+from mcp.server.auth.settings import AuthSettings
+from mcp.server.context import ServerMiddleware
 from mcp.server.mcpserver import MCPServer
 from mcp.server.mcpserver.tools import Tool
 
 from learnworlds_mcp import __version__
+from learnworlds_mcp.audit import AuditLog, Identify, audit_middleware, local_caller
 from learnworlds_mcp.client import LearnWorldsClient
 from learnworlds_mcp.clock import Clock
 from learnworlds_mcp.config import TOOLSETS, Settings
@@ -59,15 +64,34 @@ def build_server(
     *,
     transport: httpx2.AsyncBaseTransport | None = None,
     clock: Clock | None = None,
+    identify: Identify = local_caller,
+    middleware: Sequence[ServerMiddleware[Any]] = (),
+    auth: AuthSettings | None = None,
+    auth_server_provider: OAuthAuthorizationServerProvider[Any, Any, Any] | None = None,
 ) -> MCPServer[AppContext]:
-    """Build the server. `transport` and `clock` let tests and --demo run it in-process."""
+    """Build the server. `transport` and `clock` let tests and --demo run it in-process.
+
+    The remote server (`remote/`) passes who is calling (`identify`, for the audit log), its
+    per-member `middleware` and its authorization server; over stdio none of them is needed.
+    """
+    audit = AuditLog(settings.audit_log) if settings.audit_log else None
 
     @asynccontextmanager
     async def lifespan(_: MCPServer[AppContext]) -> AsyncIterator[AppContext]:
-        async with LearnWorldsClient(settings, transport=transport, clock=clock) as client:
-            yield AppContext(client=client, settings=settings)
+        try:
+            async with LearnWorldsClient(settings, transport=transport, clock=clock) as client:
+                yield AppContext(client=client, settings=settings)
+        finally:
+            if audit is not None:
+                audit.close()
 
-    tools = [_tool_from(spec) for spec in selected_tools(settings)]
+    specs = selected_tools(settings)
+    tools = [_tool_from(spec) for spec in specs]
+    chain: list[ServerMiddleware[Any]] = []
+    if audit is not None:
+        changes = [spec.name for spec in specs if spec.kind != "read"]
+        chain.append(audit_middleware(audit, changes, identify))
+    chain.extend(middleware)
     server = MCPServer(
         "learnworlds-mcp",
         title="LearnWorlds",
@@ -76,6 +100,9 @@ def build_server(
         log_level="WARNING",
         lifespan=lifespan,
         tools=tools,
+        middleware=chain,
+        auth=auth,
+        auth_server_provider=auth_server_provider,
     )
     register_prompts(server, {tool.name for tool in tools})
     return server

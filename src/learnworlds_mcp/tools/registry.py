@@ -18,7 +18,17 @@ from mcp.server.mcpserver.exceptions import ToolError
 from mcp_types import ToolAnnotations
 from pydantic import ValidationError
 
-from learnworlds_mcp.errors import AfterWriteError, LearnWorldsError, WriteReplyUnreadableError
+from learnworlds_mcp.errors import (
+    AfterWriteError,
+    InvalidIdError,
+    InvalidRequestError,
+    LearnWorldsError,
+    NotFoundError,
+    PermissionDeniedError,
+    WriteOutcomeUnknownError,
+    WriteReplyUnreadableError,
+)
+from learnworlds_mcp.observe import Failure, note_failure
 
 logger = logging.getLogger(__name__)
 Kind = Literal["read", "write", "destructive"]
@@ -107,6 +117,7 @@ def tool_error(error: BaseException) -> ToolError:
     if isinstance(error, ToolError):
         return error
     made = _WRITES_MADE.get()
+    note_failure(_failure_kind(error, made=bool(made)))
     if made and not isinstance(error, AfterWriteError):
         if isinstance(error, LearnWorldsError):
             what = f"what followed failed: {error.message.rstrip('. ')}"
@@ -119,6 +130,23 @@ def tool_error(error: BaseException) -> ToolError:
         f"The school's reply had an unexpected shape: {shape_detail(error)}; try again, and "
         "report it if it persists."
     )
+
+
+_REFUSALS = (InvalidIdError, InvalidRequestError, NotFoundError, PermissionDeniedError)
+
+
+def _failure_kind(error: BaseException, *, made: bool) -> Failure:
+    """How a failure left the school, for observers (the audit log)."""
+    if made or isinstance(error, WriteReplyUnreadableError):
+        return "made"
+    if isinstance(error, WriteOutcomeUnknownError):
+        return "unknown"
+    if isinstance(error, _REFUSALS):
+        return "refused"
+    status = error.status if isinstance(error, LearnWorldsError) else None
+    if status is not None and 400 <= status < 500 and status != 429:
+        return "refused"
+    return "error"
 
 
 def _first_leaf(group: BaseExceptionGroup[Any]) -> BaseException:

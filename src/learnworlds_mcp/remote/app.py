@@ -1,0 +1,135 @@
+"""The remote server's ASGI app: MCP at `/mcp`, `/healthz`, the authorization server, safety.
+
+`build_http_app` assembles what `cli.py` serves with `--transport http`: the same MCP server as
+over stdio (tools, prompts, completions, progress, confirmation) with the caller's identity
+feeding the per-member gates and the audit log, the SDK's Streamable HTTP app (both protocol
+generations), bearer auth with the built-in authorization server, Host/Origin checks against
+the public URL, and a cap on request bodies.
+"""
+
+import json
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import httpx2
+from mcp.server.transport_security import TransportSecuritySettings
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from learnworlds_mcp import __version__
+from learnworlds_mcp.clock import Clock
+from learnworlds_mcp.config import Settings, is_loopback_host
+from learnworlds_mcp.remote.gate import CallerGates, MemberGate
+from learnworlds_mcp.server import build_server, selected_tools
+
+MCP_PATH = "/mcp"
+MAX_MCP_BODY_BYTES = 1024 * 1024
+"""Largest `/mcp` request body: tool arguments are small; 1 MiB leaves ample room."""
+MAX_OTHER_BODY_BYTES = 64 * 1024
+"""Largest body anywhere else (sign-in form, client registration, token requests)."""
+
+HealthCheck = Callable[[], Any]
+
+
+@dataclass
+class HttpApp:
+    """The assembled app, and what `serve` reports about it."""
+
+    app: ASGIApp
+    members: int
+
+
+def transport_security(settings: Settings) -> TransportSecuritySettings:
+    """Host/Origin checks (DNS rebinding): the public URL's origin, plus loopback when bound there."""
+    public = httpx2.URL(settings.effective_public_url)
+    default_port = {"http": 80, "https": 443}[public.scheme]
+    netloc = public.host if ":" not in public.host else f"[{public.host}]"
+    hosts = {f"{netloc}:{public.port or default_port}"}
+    origins = {f"{public.scheme}://{netloc}:{public.port or default_port}"}
+    if public.port in (None, default_port):
+        hosts.add(netloc)
+        origins.add(f"{public.scheme}://{netloc}")
+    if is_loopback_host(settings.host):
+        hosts |= {"127.0.0.1:*", "localhost:*", "[::1]:*"}
+        origins |= {"http://127.0.0.1:*", "http://localhost:*", "http://[::1]:*"}
+    return TransportSecuritySettings(
+        enable_dns_rebinding_protection=True,
+        allowed_hosts=sorted(hosts),
+        allowed_origins=sorted(origins),
+    )
+
+
+def build_http_app(
+    settings: Settings,
+    *,
+    transport: httpx2.AsyncBaseTransport | None = None,
+    clock: Clock | None = None,
+) -> HttpApp:
+    """The ASGI app for `--transport http` (`settings.port` must be the port actually bound)."""
+    specs = selected_tools(settings)
+    caller_gates: CallerGates = lambda: None  # noqa: E731 - --no-auth: the server's gates only
+    gate = MemberGate(specs, caller_gates)
+    server = build_server(settings, transport=transport, clock=clock, middleware=[gate])
+    app = server.streamable_http_app(
+        streamable_http_path=MCP_PATH,
+        host=settings.host,
+        transport_security=transport_security(settings),
+        max_request_body_size=MAX_MCP_BODY_BYTES,
+    )
+
+    async def healthz(_: Request) -> Response:
+        return JSONResponse({"status": "ok", "version": __version__})
+
+    app.add_route("/healthz", healthz, methods=["GET"])
+    return HttpApp(app=BodyLimit(app), members=0)
+
+
+class BodyLimit:
+    """Refuse request bodies over the cap with 413, whether announced or streamed."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        path = str(scope.get("path", ""))
+        limit = MAX_MCP_BODY_BYTES if path.rstrip("/") == MCP_PATH else MAX_OTHER_BODY_BYTES
+        length = dict(scope.get("headers") or []).get(b"content-length")
+        if length is not None and (not length.isdigit() or int(length) > limit):
+            await _too_large(send, limit)
+            return
+        seen = 0
+
+        async def capped() -> Message:
+            nonlocal seen
+            message = await receive()
+            if message["type"] == "http.request":
+                seen += len(message.get("body", b""))
+                if seen > limit:
+                    raise _BodyTooLarge
+            return message
+
+        try:
+            await self.app(scope, capped, send)
+        except _BodyTooLarge:
+            await _too_large(send, limit)
+
+
+class _BodyTooLarge(Exception):
+    pass
+
+
+async def _too_large(send: Send, limit: int) -> None:
+    body = json.dumps({"error": f"request body over {limit} bytes"}).encode()
+    await send(
+        {
+            "type": "http.response.start",
+            "status": 413,
+            "headers": [(b"content-type", b"application/json"), (b"connection", b"close")],
+        }
+    )
+    await send({"type": "http.response.body", "body": body})

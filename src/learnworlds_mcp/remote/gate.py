@@ -1,0 +1,130 @@
+"""Per-member gates: each member sees, and may call, only the tools their gates allow.
+
+The server registers the tools its own gates allow (`server.selected_tools`); a member's gates
+(writes, destructive, toolsets) narrow that further. This server middleware — the SDK's seam for
+hiding tools per caller — applies them to every message that could reveal or reach a tool:
+`tools/list` is filtered; a `tools/call` of a hidden tool is answered exactly as a call of a
+tool that does not exist (nothing reaches the school); prompts and completions follow the tools
+they lead to. It is the only place that knows about members' gates.
+"""
+
+from collections.abc import Callable, Collection, Mapping
+from dataclasses import dataclass, replace
+from typing import Any
+
+from mcp.server.context import CallNext, HandlerResult, ServerRequestContext
+from mcp.shared.exceptions import MCPError
+
+from learnworlds_mcp.prompts import PROMPT_TOOLS
+from learnworlds_mcp.tools import ToolSpec
+
+# Stands in for a hidden name on its way through the SDK, so the answer is the SDK's own answer
+# for a name that does not exist; the real name is put back into that answer.
+_NOWHERE = "\u2400hidden\u2400"
+
+
+@dataclass(frozen=True)
+class Gates:
+    """What one caller may use: tool kinds (read, write, destructive) and toolsets."""
+
+    kinds: frozenset[str]
+    toolsets: frozenset[str]
+
+    def allow(self, spec: ToolSpec) -> bool:
+        return spec.kind in self.kinds and spec.toolset in self.toolsets
+
+
+CallerGates = Callable[[], Gates | None]
+"""The current caller's gates; None means no member gates apply (`--no-auth`)."""
+
+
+class MemberGate:
+    """The server middleware that hides from each member what their gates do not allow."""
+
+    def __init__(self, tools: Collection[ToolSpec], caller_gates: CallerGates) -> None:
+        self._tools = {spec.name: spec for spec in tools}
+        self._caller_gates = caller_gates
+
+    def visible_tools(self, gates: Gates | None) -> set[str]:
+        """The names of the registered tools a caller with `gates` may see and call."""
+        return {n for n, spec in self._tools.items() if gates is None or gates.allow(spec)}
+
+    def tool_visible(self, name: str) -> bool:
+        """Whether the current caller may see tool `name` (False for unknown names)."""
+        return name in self.visible_tools(self._caller_gates())
+
+    async def __call__(self, ctx: ServerRequestContext[Any, Any], call_next: CallNext) -> Any:
+        gates = self._caller_gates()
+        if gates is None:
+            return await call_next(ctx)
+        visible = self.visible_tools(gates)
+        params: Mapping[str, Any] = ctx.params or {}
+        method = ctx.method
+        if method == "tools/list":
+            return _keep(await call_next(ctx), "tools", lambda item: item.get("name") in visible)
+        if method == "prompts/list":
+            return _keep(await call_next(ctx), "prompts", lambda item: _offered(item, visible))
+        if method == "tools/call":
+            name = params.get("name")
+            if isinstance(name, str) and name not in visible:
+                return await _as_unknown(ctx, call_next, {**params, "name": _NOWHERE}, name)
+        if method == "prompts/get":
+            name = params.get("name")
+            if isinstance(name, str) and not _offered({"name": name}, visible):
+                return await _as_unknown(ctx, call_next, {**params, "name": _NOWHERE}, name)
+        if method == "completion/complete":
+            ref = params.get("ref")
+            name = ref.get("name") if isinstance(ref, Mapping) else None
+            if isinstance(name, str) and name in PROMPT_TOOLS and PROMPT_TOOLS[name] not in visible:
+                hidden_ref = {**ref, "name": _NOWHERE}  # type: ignore[dict-item]
+                return await _as_unknown(ctx, call_next, {**params, "ref": hidden_ref}, name)
+        return await call_next(ctx)
+
+
+def _offered(prompt: Mapping[str, Any], visible: set[str]) -> bool:
+    """A prompt is offered when the tool it sends the model to is visible."""
+    tool = PROMPT_TOOLS.get(prompt.get("name", ""))
+    return tool is None or tool in visible
+
+
+def _keep(result: HandlerResult, key: str, wanted: Callable[[Mapping[str, Any]], bool]) -> Any:
+    """A list result (wire form) with only the wanted items under `key`."""
+    if isinstance(result, Mapping) and isinstance(result.get(key), list):
+        return {**result, key: [item for item in result[key] if wanted(item)]}
+    items = getattr(result, key, None)
+    if isinstance(items, list):
+        kept = [i for i in items if wanted(i.model_dump(by_alias=True, exclude_none=True))]
+        return result.model_copy(update={key: kept})  # type: ignore[union-attr]
+    return result
+
+
+async def _as_unknown(
+    ctx: ServerRequestContext[Any, Any],
+    call_next: CallNext,
+    params: Mapping[str, Any],
+    name: str,
+) -> Any:
+    """Answer as the SDK answers for a name that does not exist, naming `name`."""
+    try:
+        result = await call_next(replace(ctx, params=dict(params)))
+    except MCPError as error:
+        raise MCPError(
+            code=error.error.code,
+            message=error.error.message.replace(_NOWHERE, name),
+            data=_restore(error.error.data, name),
+        ) from None
+    return _restore(result, name)
+
+
+def _restore(value: Any, name: str) -> Any:
+    """`value` with the stand-in replaced by the real name, in every string it holds."""
+    if isinstance(value, str):
+        return value.replace(_NOWHERE, name)
+    if isinstance(value, Mapping):
+        return {key: _restore(item, name) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_restore(item, name) for item in value]
+    dump = getattr(value, "model_dump", None)
+    if callable(dump):
+        return _restore(dump(by_alias=True, mode="json", exclude_none=True), name)
+    return value
