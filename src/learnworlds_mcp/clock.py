@@ -20,6 +20,10 @@ class Clock(Protocol):
         """Wait `seconds` on this clock."""
         ...
 
+    def time(self) -> float:
+        """Wall-clock seconds since the epoch (for expiry times that leave the process)."""
+        ...
+
 
 class SystemClock:
     """The real clock."""
@@ -30,6 +34,9 @@ class SystemClock:
     async def sleep(self, seconds: float) -> None:
         await anyio.sleep(max(0.0, seconds))
 
+    def time(self) -> float:
+        return time.time()
+
 
 class FakeClock:
     """A virtual clock for tests: `sleep` advances time at once instead of waiting.
@@ -38,8 +45,10 @@ class FakeClock:
     virtual time: a 10-second rate-limit window passes in microseconds.
     """
 
-    def __init__(self, start: float = 1_000.0) -> None:
+    def __init__(self, start: float = 1_000.0, wall_start: float | None = None) -> None:
         self.now = start
+        self._start = start
+        self._wall_start = time.time() if wall_start is None else wall_start
 
     def monotonic(self) -> float:
         return self.now
@@ -50,6 +59,10 @@ class FakeClock:
         await (
             anyio.lowlevel.checkpoint()
         )  # a checkpoint, so other tasks run as they would in real time
+
+    def time(self) -> float:
+        """Wall time: the real time at construction (or `wall_start`), moved on with `now`."""
+        return self._wall_start + (self.now - self._start)
 
     def advance(self, seconds: float) -> None:
         self.now += seconds

@@ -1,0 +1,179 @@
+"""``learnworlds-mcp members add|list|remove|rotate``: manage the members file.
+
+``add`` and ``rotate`` print the new key on stdout, alone on one line, once (so
+``KEY=$(learnworlds-mcp members add anna)`` captures just the key); confirmations go to stderr.
+``list`` prints a table on stdout (it holds no keys). Errors are one line on stderr, exit 2.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import os
+import sys
+from collections.abc import Mapping, Sequence
+from typing import NoReturn, TextIO
+
+from learnworlds_mcp.config import TOOLSETS
+from learnworlds_mcp.remote.members import Member, MembersError, MembersFile
+
+__all__ = ["DEFAULT_MEMBERS_FILE", "MEMBERS_FILE_VARIABLE", "members_main", "members_path"]
+
+MEMBERS_FILE_VARIABLE = "LEARNWORLDS_MEMBERS_FILE"
+DEFAULT_MEMBERS_FILE = "learnworlds-members.json"
+
+
+class _UsageError(Exception):
+    pass
+
+
+class _Parser(argparse.ArgumentParser):
+    """An argument parser whose errors are one line, raised rather than printed with the usage."""
+
+    def error(self, message: str) -> NoReturn:
+        raise _UsageError(message)
+
+
+def members_path(flag: str | None, environ: Mapping[str, str]) -> str:
+    """The members file: ``--members-file`` > ``LEARNWORLDS_MEMBERS_FILE`` > the default name."""
+    if flag and flag.strip():
+        return flag.strip()
+    value = environ.get(MEMBERS_FILE_VARIABLE, "").strip()
+    return value or DEFAULT_MEMBERS_FILE
+
+
+def _parser() -> _Parser:
+    common = _Parser(add_help=False)
+    common.add_argument(
+        "--members-file",
+        metavar="PATH",
+        help=f"the members file (default: ${MEMBERS_FILE_VARIABLE}, else ./{DEFAULT_MEMBERS_FILE})",
+    )
+    parser = _Parser(
+        prog="learnworlds-mcp members",
+        description="Manage who may use the remote server (learnworlds-mcp --transport http).",
+        parents=[common],
+    )
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+    add = commands.add_parser(
+        "add", parents=[common], help="add a member and print their new key (shown once)"
+    )
+    add.add_argument("name", metavar="NAME")
+    add.add_argument("--allow-writes", action="store_true", help="may use the write tools")
+    add.add_argument(
+        "--allow-destructive",
+        action="store_true",
+        help="may use the destructive tools as well (needs --allow-writes)",
+    )
+    add.add_argument(
+        "--toolsets",
+        metavar="a,b",
+        default="all",
+        help=f"toolsets the member may use: {', '.join(TOOLSETS)} or all (default)",
+    )
+    commands.add_parser("list", parents=[common], help="list the members (no keys)")
+    remove = commands.add_parser(
+        "remove", parents=[common], help="remove a member; their key and tokens stop working"
+    )
+    remove.add_argument("name", metavar="NAME")
+    rotate = commands.add_parser(
+        "rotate",
+        parents=[common],
+        help="give a member a new key (printed once); the old key and their tokens stop working",
+    )
+    rotate.add_argument("name", metavar="NAME")
+    return parser
+
+
+def members_main(
+    argv: Sequence[str],
+    environ: Mapping[str, str] | None = None,
+    *,
+    stdout: TextIO | None = None,
+    stderr: TextIO | None = None,
+) -> int:
+    """Run a ``members`` command (``argv`` is what follows ``members``); return the exit code."""
+    environ = os.environ if environ is None else environ
+    out = stdout or sys.stdout
+    err = stderr or sys.stderr
+    parser = _parser()
+    try:
+        with contextlib.redirect_stdout(out):  # --help
+            args = parser.parse_args(list(argv))
+    except _UsageError as exc:
+        print(f"learnworlds-mcp members: {exc} (see: learnworlds-mcp members --help)", file=err)
+        return 2
+    except SystemExit as exc:  # --help
+        return exc.code if isinstance(exc.code, int) else 0
+    if args.command is None:
+        parser.print_help(err)
+        return 2
+    store = MembersFile(members_path(args.members_file, environ))
+    try:
+        if args.command == "add":
+            key = store.add(
+                args.name,
+                allow_writes=args.allow_writes,
+                allow_destructive=args.allow_destructive,
+                toolsets=args.toolsets,
+            )
+            member = store.load()[args.name]
+            print(
+                f"Added {member.name} ({_describe(member)}) to {store.path}. Their key, shown "
+                "only now (give it to them privately):",
+                file=err,
+            )
+            print(key, file=out)
+        elif args.command == "rotate":
+            key = store.rotate(args.name)
+            print(
+                f"New key for {args.name} in {store.path}; the old key and every token issued "
+                "with it stop working within 2 seconds. The new key, shown only now:",
+                file=err,
+            )
+            print(key, file=out)
+        elif args.command == "remove":
+            member = store.remove(args.name)
+            print(
+                f"Removed {member.name} from {store.path}; their key and tokens stop working "
+                "within 2 seconds.",
+                file=err,
+            )
+        else:
+            _list(store, out, err)
+    except MembersError as exc:
+        print(f"learnworlds-mcp members: {exc}", file=err)
+        return 2
+    out.flush()
+    return 0
+
+
+def _describe(member: Member) -> str:
+    toolsets = (
+        "all toolsets"
+        if member.toolsets >= frozenset(TOOLSETS)
+        else "toolsets " + ",".join(t for t in TOOLSETS if t in member.toolsets)
+    )
+    return f"{member.gates}, {toolsets}"
+
+
+def _list(store: MembersFile, out: TextIO, err: TextIO) -> None:
+    members = store.load()
+    if not members:
+        print(
+            f"No members in {store.path} yet. Add one with: learnworlds-mcp members add NAME",
+            file=err,
+        )
+        return
+    rows = [("NAME", "ALLOWED", "TOOLSETS", "CREATED")]
+    for member in sorted(members.values(), key=lambda m: m.name.lower()):
+        toolsets = (
+            "all"
+            if member.toolsets >= frozenset(TOOLSETS)
+            else ",".join(t for t in TOOLSETS if t in member.toolsets)
+        )
+        rows.append((member.name, member.gates, toolsets, member.created))
+    widths = [max(len(row[i]) for row in rows) for i in range(3)]
+    for row in rows:
+        cells = [row[i].ljust(widths[i]) for i in range(3)]
+        print("  ".join([*cells, row[3]]), file=out)
