@@ -204,6 +204,11 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> None:
     """Run the command line; always ends with ``SystemExit`` carrying the exit status."""
     arguments = list(sys.argv[1:] if argv is None else argv)
+    if arguments[:1] == ["members"]:
+        _configure_logging()
+        from learnworlds_mcp.remote.members_cli import members_main
+
+        raise SystemExit(members_main(arguments[1:], environ=os.environ))
     args = build_parser().parse_args(arguments)
     _configure_logging()
     flags: dict[str, object] = {
