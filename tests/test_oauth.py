@@ -769,3 +769,105 @@ async def test_the_page_escapes_the_client_name(tmp_path: Path) -> None:
         page = await http.get(start.headers["location"])
         assert "<script>" not in page.text
         assert "&lt;script&gt;" in page.text
+
+
+async def test_the_store_holds_no_code_token_or_secret_in_clear(tmp_path: Path) -> None:
+    async with serving(tmp_path) as served, httpx2.AsyncClient() as http:
+        client, tokens = await tokens_for(
+            http, served, token_endpoint_auth_method="client_secret_basic"
+        )
+        client_two = await register(http, served)
+        _, challenge = pkce()
+        query = await sign_in(
+            http, served, authorize_url(served, client_two, challenge), served.keys["ben"]
+        )
+        await start_signin(http, served)  # a sign-in in progress too
+        store = served.auth.provider.store
+        assert isinstance(store, MemoryOAuthStore)
+        held = repr(store._records)
+        for secret in [*served.secrets, query["code"][0], client["client_secret"]]:
+            assert secret not in held
+        assert (await call_mcp(http, served, tokens["access_token"])).status_code == 200
+
+
+async def test_two_exchanges_of_one_code_give_one_token(tmp_path: Path) -> None:
+    async with serving(tmp_path) as served, httpx2.AsyncClient() as http:
+        client = await register(http, served)
+        verifier, challenge = pkce()
+        query = await sign_in(
+            http, served, authorize_url(served, client, challenge), served.keys["anna"]
+        )
+        form = {
+            "grant_type": "authorization_code",
+            "code": query["code"][0],
+            "redirect_uri": CONNECTOR_CALLBACK,
+            "code_verifier": verifier,
+        }
+        statuses: list[int] = []
+
+        async def exchange() -> None:
+            statuses.append((await token_request(http, served, client, **form)).status_code)
+
+        async with anyio.create_task_group() as group:
+            for _ in range(4):
+                group.start_soon(exchange)
+        assert sorted(statuses) == [200, 400, 400, 400]
+
+
+async def test_a_form_without_a_key_shows_the_page_again(tmp_path: Path) -> None:
+    async with serving(tmp_path) as served, httpx2.AsyncClient() as http:
+        request_id = await start_signin(http, served)
+        response = await http.post(
+            f"{served.url}/signin", data={"request": request_id}, headers={"Origin": served.url}
+        )
+        assert response.status_code == 200 and "That key is not right" in response.text
+        huge = await http.post(
+            f"{served.url}/signin",
+            content=b"key=" + b"x" * 100_000,
+            headers={"Origin": served.url, "Content-Type": "application/x-www-form-urlencoded"},
+        )
+        assert huge.status_code == 413
+
+
+# --------------------------------------------------------------------------------------------
+# The in-process store
+# --------------------------------------------------------------------------------------------
+
+
+async def test_memory_store_records_live_their_ttl_and_are_taken_once() -> None:
+    clock = FakeClock()
+    store = MemoryOAuthStore(clock)
+    await store.put("code", "k", {"a": 1}, 10)
+    assert await store.get("code", "k") == {"a": 1}
+    assert await store.get("access", "k") is None  # kinds are separate
+    value = await store.get("code", "k")
+    assert value is not None
+    value["a"] = 2  # a copy, as from Redis
+    assert await store.take("code", "k") == {"a": 1}
+    assert await store.take("code", "k") is None
+    await store.put("refresh", "r", {"b": [1, "x"]}, 10)
+    clock.advance(10)
+    assert await store.get("refresh", "r") is None
+    assert await store.take("refresh", "r") is None
+    await store.put("client", "c", {}, 5)
+    await store.delete("client", "c")
+    assert await store.get("client", "c") is None
+    with pytest.raises(TypeError):
+        await store.put("client", "c", {"x": object()}, 5)
+    with pytest.raises(ValueError):
+        await store.put("client", "c", {}, 0)
+
+
+async def test_memory_store_counters_count_in_a_fixed_window() -> None:
+    clock = FakeClock()
+    store = MemoryOAuthStore(clock)
+    assert await store.count("wrong_key", "1.2.3.4") == 0
+    assert [await store.hit("wrong_key", "1.2.3.4", 60) for _ in range(3)] == [1, 2, 3]
+    assert await store.count("wrong_key", "1.2.3.4") == 3
+    assert await store.count("wrong_key", "5.6.7.8") == 0
+    clock.advance(59)
+    assert await store.hit("wrong_key", "1.2.3.4", 60) == 4
+    clock.advance(1)
+    assert await store.count("wrong_key", "1.2.3.4") == 0
+    assert await store.hit("wrong_key", "1.2.3.4", 60) == 1
+    assert len(store) == 1

@@ -30,7 +30,6 @@ from mcp.server.auth.handlers.metadata import MetadataHandler, ProtectedResource
 from mcp.server.auth.handlers.register import RegistrationHandler
 from mcp.server.auth.handlers.revoke import RevocationHandler
 from mcp.server.auth.handlers.token import TokenHandler
-from mcp.server.auth.middleware.client_auth import ClientAuthenticator
 from mcp.server.auth.provider import AccessToken
 from mcp.server.auth.routes import build_metadata, build_resource_metadata_url
 from mcp.server.auth.settings import AuthSettings, ClientRegistrationOptions, RevocationOptions
@@ -48,6 +47,7 @@ from learnworlds_mcp.clock import Clock
 from learnworlds_mcp.remote.members import Member, MemberDirectory
 from learnworlds_mcp.remote.oauth import (
     KEY_CLIENT_ID,
+    ClientSecretAuthenticator,
     LearnWorldsAccessToken,
     LearnWorldsAuthProvider,
 )
@@ -162,7 +162,7 @@ def _connector_routes(
     )
     resource_path = str(build_resource_metadata_url(AnyHttpUrl(provider.resource_url)))
     resource_path = "/" + resource_path.split("://", 1)[1].split("/", 1)[1]
-    authenticator = ClientAuthenticator(provider)
+    authenticator = ClientSecretAuthenticator(provider)
     metadata_handler = MetadataHandler(metadata).handle
     resource_handler = ProtectedResourceMetadataHandler(resource).handle
 

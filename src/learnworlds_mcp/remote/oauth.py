@@ -22,14 +22,17 @@ hashes) and knows people only through the :class:`~learnworlds_mcp.remote.member
 
 from __future__ import annotations
 
+import base64
+import binascii
 import hmac
 import logging
 import re
 import secrets
 from dataclasses import dataclass
 from typing import Literal
-from urllib.parse import urlsplit
+from urllib.parse import unquote, urlsplit
 
+from mcp.server.auth.middleware.client_auth import AuthenticationError, ClientAuthenticator
 from mcp.server.auth.provider import (
     AccessToken,
     AuthorizationCode,
@@ -43,14 +46,16 @@ from mcp.server.auth.provider import (
 )
 from mcp.shared.auth import OAuthClientInformationFull, OAuthToken
 from pydantic import AnyHttpUrl, AnyUrl, ValidationError
+from starlette.requests import Request
 
 from learnworlds_mcp.clock import Clock, SystemClock
-from learnworlds_mcp.remote.members import Member, MemberDirectory, is_member_key
+from learnworlds_mcp.remote.members import Member, MemberDirectory, hash_key, is_member_key
 from learnworlds_mcp.state.oauth import OAuthStore, secret_key
 
 __all__ = [
     "ACCESS_TOKEN_SECONDS",
     "KEY_CLIENT_ID",
+    "ClientSecretAuthenticator",
     "LearnWorldsAccessToken",
     "LearnWorldsAuthProvider",
     "LearnWorldsAuthorizationCode",
@@ -181,6 +186,55 @@ def check_redirect_uri(uri: str) -> None:
         raise ValueError("must use https, http to a loopback host, or an app's own scheme")
 
 
+class ClientSecretAuthenticator(ClientAuthenticator):
+    """The SDK's client authentication for ``/token`` and ``/revoke``, against hashed secrets.
+
+    Same rules as the SDK's :class:`ClientAuthenticator` (``client_secret_basic``,
+    ``client_secret_post`` or ``none``, as registered), but the stored secret is a SHA-256 hash,
+    so the store never holds a client secret in clear.
+    """
+
+    async def authenticate_request(self, request: Request) -> OAuthClientInformationFull:
+        form = await request.form()
+        client_id = form.get("client_id")
+        if not isinstance(client_id, str) or not client_id:
+            raise AuthenticationError("Missing client_id")
+        client = await self.provider.get_client(client_id)
+        if client is None:
+            raise AuthenticationError("Invalid client_id")
+        method = client.token_endpoint_auth_method
+        presented: str | None = None
+        if method == "client_secret_basic":
+            header = request.headers.get("Authorization", "")
+            if not header.startswith("Basic "):
+                raise AuthenticationError(
+                    "Missing or invalid Basic authentication in Authorization header"
+                )
+            try:
+                decoded = base64.b64decode(header[6:], validate=True).decode("utf-8")
+                basic_id, presented = (unquote(part) for part in decoded.split(":", 1))
+            except (ValueError, UnicodeDecodeError, binascii.Error):
+                raise AuthenticationError("Invalid Basic authentication header") from None
+            if basic_id != client_id:
+                raise AuthenticationError("Client ID mismatch in Basic auth")
+        elif method == "client_secret_post":
+            value = form.get("client_secret")
+            presented = value if isinstance(value, str) else None
+        elif method != "none":
+            raise AuthenticationError("Unsupported client authentication method")
+        if method == "none":
+            return client
+        if not client.client_secret:
+            raise AuthenticationError(
+                "Client is registered for secret-based authentication but has no stored secret"
+            )
+        if not presented:
+            raise AuthenticationError("Client secret is required")
+        if not hmac.compare_digest(client.client_secret, hash_key(presented)):
+            raise AuthenticationError("Invalid client_secret")
+        return client
+
+
 class LearnWorldsAuthProvider(
     OAuthAuthorizationServerProvider[
         LearnWorldsAuthorizationCode, LearnWorldsRefreshToken, LearnWorldsAccessToken
@@ -244,7 +298,14 @@ class LearnWorldsAuthProvider(
                 "invalid_client_metadata",
                 f"client_name is longer than {_MAX_CLIENT_NAME} characters",
             )
-        await self._save_client(client_info, NEW_CLIENT_SECONDS)
+        # The client secret is kept only as a hash (ClientSecretAuthenticator compares hashes);
+        # the SDK's handler answers the registration with the object it passed in, secret intact.
+        stored = client_info
+        if client_info.client_secret:
+            stored = client_info.model_copy(
+                update={"client_secret": hash_key(client_info.client_secret)}
+            )
+        await self._save_client(stored, NEW_CLIENT_SECONDS)
         logger.info(
             "registered OAuth client %s (%s, %s)",
             client_info.client_id,
@@ -443,7 +504,7 @@ class LearnWorldsAuthProvider(
             {**common, "expires_at": now + REFRESH_TOKEN_SECONDS, "access_key": access_key},
             REFRESH_TOKEN_SECONDS,
         )
-        await self._save_client(client, CLIENT_SECONDS)  # in use: keep it registered
+        await self._save_client(client, CLIENT_SECONDS)  # in use: keep it registered (hashed)
         return OAuthToken(
             access_token=access,
             expires_in=ACCESS_TOKEN_SECONDS,
