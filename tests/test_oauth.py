@@ -871,3 +871,32 @@ async def test_memory_store_counters_count_in_a_fixed_window() -> None:
     assert await store.count("wrong_key", "1.2.3.4") == 0
     assert await store.hit("wrong_key", "1.2.3.4", 60) == 1
     assert len(store) == 1
+
+
+@pytest.mark.parametrize("scope", ["", "offline_access", "openid email profile"])
+async def test_any_requested_scope_reaches_the_sign_in_page(tmp_path: Path, scope: str) -> None:
+    """ChatGPT sends `scope=` empty, Claude Code `offline_access`: neither may end the flow."""
+    async with serving(tmp_path) as served, httpx2.AsyncClient() as http:
+        client = await register(http, served, client_name="ChatGPT")
+        verifier, challenge = pkce()
+        url = authorize_url(served, client, challenge, scope=scope)
+        query = await sign_in(http, served, url, served.keys["anna"])
+        token = await token_request(
+            http,
+            served,
+            client,
+            grant_type="authorization_code",
+            code=query["code"][0],
+            redirect_uri=CONNECTOR_CALLBACK,
+            code_verifier=verifier,
+        )
+        assert token.status_code == 200
+        refreshed = await token_request(
+            http,
+            served,
+            client,
+            grant_type="refresh_token",
+            refresh_token=token.json()["refresh_token"],
+            scope=scope,
+        )
+        assert refreshed.status_code == 200, refreshed.text

@@ -126,6 +126,20 @@ class LearnWorldsAccessToken(AccessToken):
     refresh_key: str | None = None
 
 
+class _Client(OAuthClientInformationFull):
+    """A registered client whose requested scopes are all accepted.
+
+    This server has no scopes: what a member may do comes from their gates. Connectors send
+    what they like — ChatGPT an empty ``scope=``, Claude Code ``offline_access`` — and the SDK's
+    default check (only scopes named at registration) would refuse them with ``invalid_scope``.
+    """
+
+    def validate_scope(self, requested_scope: str | None) -> list[str] | None:
+        if requested_scope is None:
+            return None
+        return [scope for scope in requested_scope.split() if scope][:20]
+
+
 @dataclass(frozen=True)
 class PendingSignIn:
     """A sign-in in progress: the authorization request the sign-in page completes."""
@@ -267,7 +281,7 @@ class LearnWorldsAuthProvider(
         record = await self.store.get("client", client_id)
         if record is None:
             return None
-        return OAuthClientInformationFull.model_validate(record)
+        return _Client.model_validate(record)
 
     async def register_client(self, client_info: OAuthClientInformationFull) -> None:
         uris = [str(uri) for uri in client_info.redirect_uris or []]
