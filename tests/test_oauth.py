@@ -413,6 +413,8 @@ async def test_the_connector_chain(
         assert "none" in meta["token_endpoint_auth_methods_supported"]
         assert meta["registration_endpoint"] == f"{served.url}/register"
         assert meta["revocation_endpoint"] == f"{served.url}/revoke"
+        oidc = await http.get(f"{served.url}/.well-known/openid-configuration")
+        assert oidc.status_code == 200 and oidc.json() == meta
 
         # 4. Register (public: no secret; confidential: a secret).
         await preflight(http, meta["registration_endpoint"], "POST", "content-type")

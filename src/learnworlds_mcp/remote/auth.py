@@ -16,7 +16,8 @@ handlers, with what the web connectors (claude.ai, ChatGPT) need on top: CORS pr
 allow ``Authorization`` and ``Content-Type`` on the discovery, ``/register``, ``/token`` and
 ``/revoke`` endpoints; ``none`` (public clients with PKCE) listed among the token endpoint's auth
 methods in the RFC 8414 metadata; and the protected-resource metadata at the root well-known URL
-as well as at ``/.well-known/oauth-protected-resource/mcp``.
+as well as at ``/.well-known/oauth-protected-resource/mcp``, and the authorization-server
+metadata at ``/.well-known/openid-configuration`` as well.
 """
 
 from __future__ import annotations
@@ -168,6 +169,9 @@ def _connector_routes(
 
     return [
         _route("/.well-known/oauth-authorization-server", metadata_handler, ["GET"]),
+        # Some connectors (ChatGPT among them) also probe the OpenID location; a 404 anywhere in
+        # discovery can end their attempt, so the same RFC 8414 document is served there too.
+        _route("/.well-known/openid-configuration", metadata_handler, ["GET"]),
         _route(resource_path, resource_handler, ["GET"]),
         _route("/.well-known/oauth-protected-resource", resource_handler, ["GET"]),
         _route("/register", RegistrationHandler(provider, registration).handle, ["POST"]),
