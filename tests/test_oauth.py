@@ -81,7 +81,7 @@ class Served:
 
 
 @asynccontextmanager
-async def serving(tmp_path: Path) -> AsyncIterator[Served]:
+async def serving(tmp_path: Path, *, recheck: float = 0.0) -> AsyncIterator[Served]:
     """The test server on 127.0.0.1 (port 0: the socket is bound first, then the app built)."""
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
@@ -95,7 +95,7 @@ async def serving(tmp_path: Path) -> AsyncIterator[Served]:
         "ben": members.add("ben"),
     }
     clock = FakeClock()
-    directory = MemberDirectory(members.path, recheck_seconds=0.0)
+    directory = MemberDirectory(members.path, recheck_seconds=recheck)
     auth = build_remote_auth(
         url,
         directory,
@@ -902,3 +902,54 @@ async def test_any_requested_scope_reaches_the_sign_in_page(tmp_path: Path, scop
             scope=scope,
         )
         assert refreshed.status_code == 200, refreshed.text
+
+
+async def test_remove_and_rotate_reach_a_running_server_within_two_seconds(tmp_path: Path) -> None:
+    """With the directory's real re-check interval: old key and tokens refused within 2 s."""
+    async with serving(tmp_path, recheck=0.5) as served, httpx2.AsyncClient() as http:
+        _, anna = await tokens_for(http, served, member="anna")
+        _, ben = await tokens_for(http, served, member="ben")
+        served.members.rotate("anna")
+        served.members.remove("ben")
+        refused_at: dict[str, float] = {}
+        started = time.monotonic()
+        while len(refused_at) < 4 and time.monotonic() - started < 2.0:
+            for name, bearer in (
+                ("anna-key", served.keys["anna"]),
+                ("anna-token", anna["access_token"]),
+                ("ben-key", served.keys["ben"]),
+                ("ben-token", ben["access_token"]),
+            ):
+                if (
+                    name not in refused_at
+                    and (await call_mcp(http, served, bearer)).status_code == 401
+                ):
+                    refused_at[name] = time.monotonic() - started
+            await anyio.sleep(0.05)
+        assert set(refused_at) == {"anna-key", "anna-token", "ben-key", "ben-token"}
+
+
+def test_verified_tokens_never_show_the_token_in_a_repr() -> None:
+    from learnworlds_mcp.remote.oauth import LearnWorldsAccessToken, LearnWorldsRefreshToken
+
+    key = "lwm_" + secrets.token_urlsafe(32)
+    token = LearnWorldsAccessToken(
+        token=key,
+        client_id="key",
+        scopes=[],
+        kind="key",
+        member="a",
+        key_hash="h",
+        client_name="key",
+    )
+    refresh = LearnWorldsRefreshToken(
+        token=key,
+        client_id="c",
+        scopes=[],
+        member="a",
+        key_hash="h",
+        client_name="c",
+        access_key="x",
+    )
+    for shown in (repr(token), str(token), repr(refresh), str(refresh)):
+        assert key not in shown

@@ -45,7 +45,7 @@ from mcp.server.auth.provider import (
     construct_redirect_uri,
 )
 from mcp.shared.auth import OAuthClientInformationFull, OAuthToken
-from pydantic import AnyHttpUrl, AnyUrl, ValidationError
+from pydantic import AnyHttpUrl, AnyUrl, Field, ValidationError
 from starlette.requests import Request
 
 from learnworlds_mcp.clock import Clock, SystemClock
@@ -99,6 +99,7 @@ _MAX_REDIRECT_URIS = 10
 class LearnWorldsAuthorizationCode(AuthorizationCode):
     """An authorization code, with the member who signed in and the hash of the key they used."""
 
+    code: str = Field(repr=False)
     member: str
     key_hash: str
 
@@ -106,6 +107,7 @@ class LearnWorldsAuthorizationCode(AuthorizationCode):
 class LearnWorldsRefreshToken(RefreshToken):
     """A refresh token, with its member, their key's hash and the access token issued with it."""
 
+    token: str = Field(repr=False)
     member: str
     key_hash: str
     client_name: str
@@ -119,6 +121,7 @@ class LearnWorldsAccessToken(AccessToken):
     ``key`` for a member key, the OAuth client's registered name (or id) otherwise.
     """
 
+    token: str = Field(repr=False)  # a member key or an access token: never in a repr or log
     kind: Literal["key", "oauth"]
     member: str
     key_hash: str
