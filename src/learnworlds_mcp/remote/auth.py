@@ -45,10 +45,10 @@ from starlette.routing import BaseRoute, Route, request_response
 from starlette.types import ASGIApp
 
 from learnworlds_mcp.clock import Clock
+from learnworlds_mcp.remote.clients import ClientSecretAuthenticator
 from learnworlds_mcp.remote.members import Member, MemberDirectory
 from learnworlds_mcp.remote.oauth import (
     KEY_CLIENT_ID,
-    ClientSecretAuthenticator,
     LearnWorldsAccessToken,
     LearnWorldsAuthProvider,
 )
