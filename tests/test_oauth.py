@@ -953,3 +953,33 @@ def test_verified_tokens_never_show_the_token_in_a_repr() -> None:
     )
     for shown in (repr(token), str(token), repr(refresh), str(refresh)):
         assert key not in shown
+
+
+def test_build_remote_auth_from_settings(tmp_path: Path) -> None:
+    from learnworlds_mcp.config import Settings
+
+    settings = Settings(
+        api_url="https://school.example.com",
+        client_id="c",
+        client_secret="s",
+        allow_writes=True,
+        allow_destructive=True,
+        toolsets="users,roles",
+    )
+    auth = build_remote_auth(
+        "https://mcp.school.example/",
+        MemberDirectory(tmp_path / "none.json"),
+        MemoryOAuthStore(),
+        server_gates=settings,
+    )
+    assert str(auth.settings.issuer_url) == "https://mcp.school.example"
+    assert str(auth.settings.resource_server_url) == "https://mcp.school.example/mcp"
+    assert auth.settings.validate_token_resource is True
+    assert auth.settings.client_registration_options is not None
+    assert auth.settings.client_registration_options.enabled
+    assert auth.settings.revocation_options is not None and auth.settings.revocation_options.enabled
+    assert auth.provider.signin_url == "https://mcp.school.example/signin"
+    lines = ServerGates.of(settings).lines()
+    assert lines[0] == "Read the school's data: users, roles."
+    assert any(line.startswith("Destructive") for line in lines)
+    assert auth.member_of(None) is None and auth.client_name_of(None) == "unknown"

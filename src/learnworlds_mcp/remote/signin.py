@@ -10,7 +10,7 @@ the authorization request (an unguessable, single-use id that lives 10 minutes).
 and ``state``. A wrong key shows the page again (200) with an error. A source address gets at
 most 5 wrong keys a minute: after that every try — even with the right key — is refused (429)
 until the minute is over, so guessing is pointless and a person who mistyped waits a minute.
-The source is ``request.client.host``: behind a reverse proxy, run uvicorn with proxy headers on
+The source is ``request.client.host`` (for IPv6, its /64): behind a reverse proxy, run uvicorn with proxy headers on
 and ``FORWARDED_ALLOW_IPS`` naming the proxy, so the forwarded address counts (not the proxy's).
 
 The POST must come from this server's own page: an ``Origin`` (or, without one, a ``Referer``)
@@ -22,6 +22,7 @@ and ``X-Frame-Options: DENY``.
 from __future__ import annotations
 
 import html
+import ipaddress
 import logging
 import re
 import secrets
@@ -249,7 +250,7 @@ class _SignIn:
                 "This form must be sent from this server's own page",
                 "Open the sign-in link from the app again and sign in there.",
             )
-        source = request.client.host if request.client else "unknown"
+        source = _source(request)
         store = self.provider.store
         if await store.count("wrong_key", source) >= WRONG_KEY_LIMIT:
             logger.warning("sign-in refused: too many wrong keys from %s", source)
@@ -286,6 +287,18 @@ class _SignIn:
         if url is None:
             return self.expired()
         return RedirectResponse(url, status_code=302, headers={"Cache-Control": "no-store"})
+
+
+def _source(request: Request) -> str:
+    """Who is trying: the client address (an IPv6 address by its /64, which one host holds)."""
+    host = request.client.host if request.client else "unknown"
+    try:
+        address = ipaddress.ip_address(host)
+    except ValueError:
+        return host
+    if address.version == 6 and not address.is_loopback:
+        return str(ipaddress.ip_network(f"{address}/64", strict=False))
+    return str(address)
 
 
 def _text(value: object) -> str:
