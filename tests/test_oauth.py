@@ -80,8 +80,26 @@ class Served:
         self.secrets.update(v for v in values if v)
 
 
+class NetworkedStore(MemoryOAuthStore):
+    """The in-process store, yielding to other tasks on every call as a networked store does."""
+
+    async def get(self, *args: Any) -> Any:
+        await anyio.sleep(0.001)
+        return await super().get(*args)
+
+    async def count(self, *args: Any) -> Any:
+        await anyio.sleep(0.001)
+        return await super().count(*args)
+
+    async def hit(self, *args: Any) -> Any:
+        await anyio.sleep(0.001)
+        return await super().hit(*args)
+
+
 @asynccontextmanager
-async def serving(tmp_path: Path, *, recheck: float = 0.0) -> AsyncIterator[Served]:
+async def serving(
+    tmp_path: Path, *, recheck: float = 0.0, store: type[MemoryOAuthStore] = MemoryOAuthStore
+) -> AsyncIterator[Served]:
     """The test server on 127.0.0.1 (port 0: the socket is bound first, then the app built)."""
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
@@ -99,7 +117,7 @@ async def serving(tmp_path: Path, *, recheck: float = 0.0) -> AsyncIterator[Serv
     auth = build_remote_auth(
         url,
         directory,
-        MemoryOAuthStore(clock),
+        store(clock),
         server_gates=ServerGates(allow_writes=True, toolsets=frozenset({"users", "groups"})),
         clock=clock,
     )
@@ -793,7 +811,10 @@ async def test_the_store_holds_no_code_token_or_secret_in_clear(tmp_path: Path) 
 
 
 async def test_two_exchanges_of_one_code_give_one_token(tmp_path: Path) -> None:
-    async with serving(tmp_path) as served, httpx2.AsyncClient() as http:
+    async with (
+        serving(tmp_path, store=NetworkedStore) as served,
+        httpx2.AsyncClient() as http,
+    ):
         client = await register(http, served)
         verifier, challenge = pkce()
         query = await sign_in(
@@ -983,3 +1004,21 @@ def test_build_remote_auth_from_settings(tmp_path: Path) -> None:
     assert lines[0] == "Read the school's data: users, roles."
     assert any(line.startswith("Destructive") for line in lines)
     assert auth.member_of(None) is None and auth.client_name_of(None) == "unknown"
+
+
+async def test_a_burst_of_parallel_wrong_keys_gets_five_tries(tmp_path: Path) -> None:
+    async with (
+        serving(tmp_path, store=NetworkedStore) as served,
+        httpx2.AsyncClient() as http,
+    ):
+        request_id = await start_signin(http, served)
+        statuses: list[int] = []
+
+        async def attempt() -> None:
+            wrong = "lwm_" + secrets.token_urlsafe(32)
+            statuses.append((await post_key(http, served, request_id, wrong)).status_code)
+
+        async with anyio.create_task_group() as group:
+            for _ in range(12):
+                group.start_soon(attempt)
+        assert sorted(statuses) == [200] * 5 + [429] * 7

@@ -10,6 +10,9 @@ the authorization request (an unguessable, single-use id that lives 10 minutes).
 and ``state``. A wrong key shows the page again (200) with an error. A source address gets at
 most 5 wrong keys a minute: after that every try — even with the right key — is refused (429)
 until the minute is over, so guessing is pointless and a person who mistyped waits a minute.
+Tries from one source are taken one at a time, so a burst of parallel posts gets no more (exact
+within a replica; with several replicas sharing a Redis store a simultaneous burst could get up
+to 5 per replica).
 The source is ``request.client.host`` (for IPv6, its /64): behind a reverse proxy, run uvicorn with proxy headers on
 and ``FORWARDED_ALLOW_IPS`` naming the proxy, so the forwarded address counts (not the proxy's).
 
@@ -26,10 +29,13 @@ import ipaddress
 import logging
 import re
 import secrets
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import Protocol
 from urllib.parse import urlsplit
 
+import anyio
 from mcp.server.transport_security import RequestBodyLimitMiddleware
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
@@ -215,6 +221,29 @@ class _SignIn:
         self.provider = provider
         self.page = _Page(gates)
         self.origin = _origin_of(provider.public_url)
+        self._locks: dict[str, anyio.Lock] = {}
+
+    @asynccontextmanager
+    async def _turn(self, source: str) -> AsyncIterator[None]:
+        lock = self._locks.setdefault(source, anyio.Lock())
+        try:
+            async with lock:
+                yield
+        finally:
+            if not lock.locked() and lock.statistics().tasks_waiting == 0:
+                self._locks.pop(source, None)
+
+    async def wrong_key(self, source: str, request_id: str, pending: PendingSignIn) -> Response:
+        wrong = await self.provider.store.hit("wrong_key", source, WRONG_KEY_WINDOW)
+        logger.warning(
+            "wrong member key on the sign-in page from %s (%d in this minute)", source, wrong
+        )
+        error = (
+            "That key is not right. Check that you pasted the whole key, starting with lwm_."
+            if wrong < WRONG_KEY_LIMIT
+            else "That key is not right, and that was the last try for a minute."
+        )
+        return self.page.signin(request_id, pending, error=error)
 
     def expired(self) -> HTMLResponse:
         return self.page.problem(
@@ -250,40 +279,31 @@ class _SignIn:
                 "This form must be sent from this server's own page",
                 "Open the sign-in link from the app again and sign in there.",
             )
-        source = _source(request)
-        store = self.provider.store
-        if await store.count("wrong_key", source) >= WRONG_KEY_LIMIT:
-            logger.warning("sign-in refused: too many wrong keys from %s", source)
-            return self.page.problem(
-                429,
-                "Too many wrong keys",
-                f"{WRONG_KEY_LIMIT} wrong keys were tried from your address within a minute. "
-                "Wait a minute, then try again.",
-                {"Retry-After": str(int(WRONG_KEY_WINDOW))},
-            )
         try:
             form = await request.form(max_files=0, max_fields=10, max_part_size=4096)
         except Exception:  # a malformed body: Starlette's multipart errors have no common base
             return self.page.problem(400, "Bad request", "The form could not be read.")
         request_id = _text(form.get("request"))
         key = _text(form.get("key")).strip()
-        pending = await self.provider.pending_signin(request_id)
-        if pending is None:
-            return self.expired()
-        member = self.provider.check_key(key) if key else None
-        if member is None:
-            wrong = await store.hit("wrong_key", source, WRONG_KEY_WINDOW)
-            logger.warning(
-                "wrong member key on the sign-in page from %s (%d in this minute)", source, wrong
-            )
-            left = WRONG_KEY_LIMIT - wrong
-            error = (
-                "That key is not right. Check that you pasted the whole key, starting with lwm_."
-                if left > 0
-                else "That key is not right, and that was the last try for a minute."
-            )
-            return self.page.signin(request_id, pending, error=error)
-        url = await self.provider.approve(request_id, member)
+        source = _source(request)
+        # One try at a time per source, so a burst of parallel posts cannot slip past the count.
+        async with self._turn(source):
+            if await self.provider.store.count("wrong_key", source) >= WRONG_KEY_LIMIT:
+                logger.warning("sign-in refused: too many wrong keys from %s", source)
+                return self.page.problem(
+                    429,
+                    "Too many wrong keys",
+                    f"{WRONG_KEY_LIMIT} wrong keys were tried from your address within a "
+                    "minute. Wait a minute, then try again.",
+                    {"Retry-After": str(int(WRONG_KEY_WINDOW))},
+                )
+            pending = await self.provider.pending_signin(request_id)
+            if pending is None:
+                return self.expired()
+            member = self.provider.check_key(key) if key else None
+            if member is None:
+                return await self.wrong_key(source, request_id, pending)
+            url = await self.provider.approve(request_id, member)
         if url is None:
             return self.expired()
         return RedirectResponse(url, status_code=302, headers={"Cache-Control": "no-store"})
