@@ -223,3 +223,15 @@ def test_changes_are_seen_within_two_seconds_of_real_time(tmp_path: Path) -> Non
     while directory.authenticate(key) is not None:
         assert time.monotonic() < deadline, "a removed member still authenticated after 2 s"
         time.sleep(0.05)
+
+
+def test_directory_warns_when_others_may_write_the_file(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    path = tmp_path / "m.json"
+    MembersFile(path).add("anna")
+    MemberDirectory(path)
+    assert not [r for r in caplog.records if r.levelno >= logging.WARNING]
+    os.chmod(path, 0o666)
+    MemberDirectory(path)
+    assert "chmod 600" in caplog.text

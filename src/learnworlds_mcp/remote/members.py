@@ -399,6 +399,21 @@ class MemberDirectory:
         text = _read(self.path) if signature is not None else None
         self._members = {} if text is None else _parse(text, str(self.path))
         self._signature = signature
+        self._warn_if_others_may_write()
+
+    def _warn_if_others_may_write(self) -> None:
+        try:
+            mode = os.stat(self.path).st_mode
+        except OSError:
+            return
+        if mode & 0o022:
+            logger.warning(
+                "the members file %s can be changed by other users (mode %o): anyone who can "
+                "write it can add members; run: chmod 600 %s",
+                self.path,
+                mode & 0o777,
+                self.path,
+            )
 
     def authenticate(self, key: str) -> Member | None:
         """The member whose key this is, or ``None``."""
