@@ -162,7 +162,7 @@ def test_bad_credentials_get_401_with_the_header(team: Team) -> None:
             assert_401(post_initialize(server, key), server)
         metadata = httpx2.get(f"{server.base}/.well-known/oauth-protected-resource/mcp").json()
     assert metadata["resource"] == server.url
-    assert metadata["authorization_servers"] == [f"{server.base}/"]
+    assert metadata["authorization_servers"] == [server.base]
 
 
 def test_removed_members_and_rotated_keys_are_refused_within_2_seconds(team: Team) -> None:
@@ -176,3 +176,89 @@ def test_removed_members_and_rotated_keys_are_refused_within_2_seconds(team: Tea
         assert wait_until(
             lambda: post_initialize(server, team.keys["reader"]).status_code == 401, timeout=2.0
         )
+
+
+@dataclass
+class Site:
+    """What the OAuth test helpers need to know of a server: its base URL."""
+
+    url: str
+    secrets: set[str]
+
+    @property
+    def mcp_url(self) -> str:
+        return f"{self.url}/mcp"
+
+    def remember(self, *values: str | None) -> None:
+        self.secrets.update(v for v in values if v)
+
+
+@pytest.mark.parametrize("mode", ["legacy", "auto"])
+async def test_a_member_signs_in_with_the_sdk_oauth_client_and_is_audited(
+    team: Team, mode: str
+) -> None:
+    from mcp import Client
+    from mcp.client.auth import OAuthClientProvider
+    from mcp.client.streamable_http import streamable_http_client
+    from mcp.shared.auth import OAuthClientMetadata
+    from pydantic import AnyUrl
+
+    from tests.test_oauth import AuthorizationCodeResult, MemoryTokens, sign_in
+
+    user = learner(team.school, 7 if mode == "legacy" else 8)
+    with team.serve() as server:
+        site = Site(server.base, set())
+        storage = MemoryTokens()
+        codes: dict[str, AuthorizationCodeResult] = {}
+        async with httpx2.AsyncClient() as browser:
+
+            async def redirect_handler(url: str) -> None:
+                query = await sign_in(browser, site, url, team.keys["writer"])  # type: ignore[arg-type]
+                codes["code"] = AuthorizationCodeResult(
+                    code=query["code"][0], state=query["state"][0]
+                )
+
+            async def callback_handler() -> AuthorizationCodeResult:
+                return codes["code"]
+
+            oauth = OAuthClientProvider(
+                server_url=server.url,
+                client_metadata=OAuthClientMetadata(
+                    client_name="Team Assistant",
+                    redirect_uris=[AnyUrl("https://assistant.example/callback")],
+                    grant_types=["authorization_code", "refresh_token"],
+                    response_types=["code"],
+                    token_endpoint_auth_method="none",
+                ),
+                storage=storage,
+                redirect_handler=redirect_handler,
+                callback_handler=callback_handler,
+            )
+            async with (
+                httpx2.AsyncClient(auth=oauth) as http,
+                Client(streamable_http_client(server.url, http_client=http), mode=mode) as client,
+            ):
+                tools = {t.name for t in (await client.list_tools()).tools}
+                done = payload(
+                    await client.call_tool(
+                        "add_tags_to_a_learnworlds_user", {"user_id": user.email, "tags": ["sso"]}
+                    )
+                )
+            assert storage.tokens is not None and storage.client is not None
+            token = storage.tokens.access_token
+            assert post_initialize(server, token).status_code == 200
+            revoked = await browser.post(
+                f"{server.base}/revoke",
+                data={"token": token, "client_id": storage.client.client_id},
+            )
+            assert revoked.status_code == 200, revoked.text
+            assert_401(post_initialize(server, token), server)
+    assert len(tools) == ALL_TOOLS and done["status"] == "done"
+    (record,) = audit_lines(team)
+    assert (record["member"], record["client"], record["outcome"]) == (
+        "writer",
+        "Team Assistant",
+        "done",
+    )
+    log = team.audit.read_text() + server.stderr_text()
+    assert token not in log and storage.tokens.refresh_token not in log

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import httpx2
+from mcp.server.auth.middleware.auth_context import get_access_token
 from mcp.server.transport_security import TransportSecuritySettings
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
@@ -21,8 +22,11 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from learnworlds_mcp import __version__
 from learnworlds_mcp.clock import Clock
 from learnworlds_mcp.config import Settings, is_loopback_host
-from learnworlds_mcp.remote.gate import CallerGates, MemberGate
+from learnworlds_mcp.remote.auth import RemoteAuth, build_remote_auth
+from learnworlds_mcp.remote.gate import Gates, MemberGate
+from learnworlds_mcp.remote.members import Member, MemberDirectory
 from learnworlds_mcp.server import build_server, selected_tools
+from learnworlds_mcp.state.oauth import MemoryOAuthStore
 
 MCP_PATH = "/mcp"
 MAX_MCP_BODY_BYTES = 1024 * 1024
@@ -61,6 +65,33 @@ def transport_security(settings: Settings) -> TransportSecuritySettings:
     )
 
 
+class Callers:
+    """Who is calling, from the verified bearer token of the current request."""
+
+    def __init__(self, auth: RemoteAuth | None) -> None:
+        self.auth = auth
+
+    def member(self) -> Member | None:
+        return None if self.auth is None else self.auth.member_of(get_access_token())
+
+    def gates(self) -> Gates | None:
+        """The member's gates; None without auth (`--no-auth`: the server's gates only)."""
+        if self.auth is None:
+            return None
+        member = self.member()
+        if member is None:  # verified a moment ago, removed since: nothing at all
+            return Gates(frozenset(), frozenset())
+        return Gates(frozenset(member.tool_kinds), frozenset(member.toolsets))
+
+    def identify(self) -> tuple[str, str]:
+        """(member, client) for the audit log."""
+        if self.auth is None:
+            return ("local", "no-auth")
+        member = self.member()
+        name = member.name if member is not None else "unknown"
+        return (name, self.auth.client_name_of(get_access_token()))
+
+
 def build_http_app(
     settings: Settings,
     *,
@@ -68,22 +99,43 @@ def build_http_app(
     clock: Clock | None = None,
 ) -> HttpApp:
     """The ASGI app for `--transport http` (`settings.port` must be the port actually bound)."""
-    specs = selected_tools(settings)
-    caller_gates: CallerGates = lambda: None  # noqa: E731 - --no-auth: the server's gates only
-    gate = MemberGate(specs, caller_gates)
-    server = build_server(settings, transport=transport, clock=clock, middleware=[gate])
+    members = MemberDirectory(settings.members_file)
+    auth = (
+        None
+        if settings.no_auth
+        else build_remote_auth(
+            settings.effective_public_url,
+            members,
+            MemoryOAuthStore(clock),
+            server_gates=settings,
+            clock=clock,
+        )
+    )
+    callers = Callers(auth)
+    gate = MemberGate(selected_tools(settings), callers.gates)
+    server = build_server(
+        settings,
+        transport=transport,
+        clock=clock,
+        identify=callers.identify,
+        middleware=[gate],
+        auth=None if auth is None else auth.settings,
+        auth_server_provider=None if auth is None else auth.provider,
+    )
     app = server.streamable_http_app(
         streamable_http_path=MCP_PATH,
         host=settings.host,
         transport_security=transport_security(settings),
         max_request_body_size=MAX_MCP_BODY_BYTES,
     )
+    if auth is not None:
+        auth.mount(app)
 
     async def healthz(_: Request) -> Response:
         return JSONResponse({"status": "ok", "version": __version__})
 
     app.add_route("/healthz", healthz, methods=["GET"])
-    return HttpApp(app=BodyLimit(app), members=0)
+    return HttpApp(app=BodyLimit(app), members=members.count())
 
 
 class BodyLimit:

@@ -23,9 +23,10 @@ metadata at ``/.well-known/openid-configuration`` as well.
 from __future__ import annotations
 
 import hmac
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import parse_qsl
 
 from mcp.server.auth.handlers.metadata import MetadataHandler, ProtectedResourceMetadataHandler
 from mcp.server.auth.handlers.register import RegistrationHandler
@@ -41,8 +42,9 @@ from pydantic import AnyHttpUrl
 from starlette.applications import Starlette
 from starlette.middleware.cors import CORSMiddleware
 from starlette.requests import Request
+from starlette.responses import Response
 from starlette.routing import BaseRoute, Route, request_response
-from starlette.types import ASGIApp
+from starlette.types import ASGIApp, Message
 
 from learnworlds_mcp.clock import Clock
 from learnworlds_mcp.remote.clients import ClientSecretAuthenticator
@@ -142,6 +144,29 @@ def _route(path: str, handler: Callable[[Request], Any], methods: list[str]) -> 
     return Route(path, endpoint=_cors(app, [*methods, "OPTIONS"]), methods=[*methods, "OPTIONS"])
 
 
+def _public_clients_may_revoke(
+    handle: Callable[[Request], Awaitable[Response]],
+) -> Callable[[Request], Awaitable[Response]]:
+    """Let public clients (PKCE, no secret) revoke their tokens, as RFC 7009 allows.
+
+    The SDK's revocation request model requires a `client_secret` field even for clients that
+    have none; a request without one gets an empty one, which the client authenticator treats
+    exactly as a missing secret (refused for confidential clients, ignored for public ones).
+    """
+
+    async def revoke(request: Request) -> Response:
+        body = await request.body()
+        if b"client_secret" not in {key.encode() for key, _ in parse_qsl(body.decode("latin-1"))}:
+            body += b"&client_secret=" if body else b"client_secret="
+
+        async def receive() -> Message:
+            return {"type": "http.request", "body": body, "more_body": False}
+
+        return await handle(Request(request.scope, receive))
+
+    return revoke
+
+
 def _connector_routes(
     provider: LearnWorldsAuthProvider,
     settings: AuthSettings,
@@ -176,5 +201,9 @@ def _connector_routes(
         _route("/.well-known/oauth-protected-resource", resource_handler, ["GET"]),
         _route("/register", RegistrationHandler(provider, registration).handle, ["POST"]),
         _route("/token", TokenHandler(provider, authenticator).handle, ["POST"]),
-        _route("/revoke", RevocationHandler(provider, authenticator).handle, ["POST"]),
+        _route(
+            "/revoke",
+            _public_clients_may_revoke(RevocationHandler(provider, authenticator).handle),
+            ["POST"],
+        ),
     ]

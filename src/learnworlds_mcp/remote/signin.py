@@ -66,9 +66,12 @@ _CSP_SOURCE_RE = re.compile(r"[A-Za-z0-9.\-:\[\]]+")
 class GateSettings(Protocol):
     """Anything with the server's gates (:class:`~learnworlds_mcp.config.Settings` has them)."""
 
-    allow_writes: bool
-    allow_destructive: bool
-    toolsets: frozenset[str]
+    @property
+    def allow_writes(self) -> bool: ...
+    @property
+    def allow_destructive(self) -> bool: ...
+    @property
+    def toolsets(self) -> frozenset[str]: ...
 
 
 @dataclass(frozen=True)
