@@ -157,11 +157,14 @@ class Contract:
         return found
 
     @functools.cache  # noqa: B019 (one Contract per run)
-    def validator(self, pointer: str) -> jsonschema.protocols.Validator:
-        """A validator for the schema at `pointer` (a JSON pointer into the spec)."""
-        return jsonschema.Draft202012Validator(
-            {"$ref": f"{SPEC_URI}#{pointer}"}, registry=self.registry
-        )
+    def validator(self, pointer: str, *, replies: bool = False) -> jsonschema.protocols.Validator:
+        """A validator for the schema at `pointer` (a JSON pointer into the spec).
+
+        For `replies`, null is accepted wherever a type or enum is declared: the spec's own
+        examples answer null for such fields (a user's `fields.bio`, `signup_approval_status`),
+        its schemas just never say "nullable". Requests get no such leeway."""
+        cls = NullTolerant if replies else jsonschema.Draft202012Validator
+        return cls({"$ref": f"{SPEC_URI}#{pointer}"}, registry=self.registry)
 
     # ----- checks ------------------------------------------------------------------------------
 
@@ -240,8 +243,8 @@ class Contract:
         pointer = self.response_schema_pointer(op, status)
         if pointer is None:
             return None
-        errors = sorted(self.validator(pointer).iter_errors(payload), key=str)
-        return [_describe(e) for e in errors]
+        errors = self.validator(pointer, replies=True).iter_errors(payload)
+        return sorted({_describe(e, generic=True) for e in errors})
 
 
 def _value_problem(schema: dict[str, Any], value: str) -> str | None:
@@ -269,6 +272,29 @@ def _value_problem(schema: dict[str, Any], value: str) -> str | None:
     return None
 
 
-def _describe(error: jsonschema.ValidationError) -> str:
-    where = "/".join(str(p) for p in error.absolute_path) or "(top)"
-    return f"{where}: {error.message[:200]}"
+def _describe(error: jsonschema.ValidationError, *, generic: bool = False) -> str:
+    """Where and what; `generic` writes list indices as `*` (one line per kind of problem)."""
+    parts = ["*" if generic and isinstance(p, int) else str(p) for p in error.absolute_path]
+    message = error.message[:200]
+    if generic:
+        message = re.sub(r"^.* is not", "value is not", message)
+    return f"{'/'.join(parts) or '(top)'}: {message}"
+
+
+def _null_or(check: Any) -> Any:
+    def validate(validator: Any, value: Any, instance: Any, schema: Any) -> Any:
+        if instance is None:
+            return iter(())
+        return check(validator, value, instance, schema)
+
+    return validate
+
+
+_BASE = jsonschema.Draft202012Validator
+NullTolerant = jsonschema.validators.extend(
+    _BASE,
+    {
+        "type": _null_or(_BASE.VALIDATORS["type"]),
+        "enum": _null_or(_BASE.VALIDATORS["enum"]),
+    },
+)
