@@ -270,13 +270,37 @@ def _run_demo(
             env_file=env_file,
             demo_credentials=DemoCredentials(api_url, options.client_id, options.client_secret),
         )
-        print(
-            f"{PROG}: demo school running at {api_url} (generated sandbox data; "
-            "nothing leaves this machine)",
-            file=sys.stderr,
-            flush=True,
-        )
+        interactive = not check and _is_terminal(sys.stdin)
+        print(demo_banner(api_url, interactive=interactive), file=sys.stderr, flush=True)
         return _check(settings) if check else _serve(settings)
+
+
+INSPECTOR = "npx -y @modelcontextprotocol/inspector@0.15.0"
+
+
+def demo_banner(api_url: str, *, interactive: bool) -> str:
+    """The line `--demo` prints on stderr; in a terminal, also what it waits for and how to try
+    it (a host, not a person, speaks MCP on stdin)."""
+    line = (
+        f"{PROG}: demo school running at {api_url} (generated sandbox data; "
+        "nothing leaves this machine)"
+    )
+    if not interactive:
+        return line
+    return (
+        f"{line}\n{PROG}: waiting for an MCP client on stdin; typing here does nothing "
+        "(Ctrl-C stops). To try it, run in another terminal:\n"
+        f"  {INSPECTOR} uv run {PROG} --demo          (the Inspector in your browser)\n"
+        f"  {INSPECTOR} --cli uv run {PROG} --demo --method tools/list"
+    )
+
+
+def _is_terminal(stream: object) -> bool:
+    isatty = getattr(stream, "isatty", None)
+    try:
+        return bool(isatty()) if callable(isatty) else False
+    except (OSError, ValueError):
+        return False
 
 
 def _check(settings: Settings) -> int:

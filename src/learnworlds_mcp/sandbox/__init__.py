@@ -23,9 +23,10 @@ It follows `learnworlds-api.md`. Where that document is unsure, the sandbox deci
   implies suspended users are shown; `role` filters by the role's access level; unknown enum
   values → 422 `{"error": ...}`.
 - Suspended users: hidden from users lists, course users and group members unless
-  `include_suspended=true`; `GET /v2/users/{id}` answers 404 for them unless
-  `include_suspended=true`; every other user endpoint (PUT, tags, unsuspend, enrollment, …)
-  finds them, so they can be managed.
+  `include_suspended=true` (course users and group members: `member_lists_include_suspended=
+  "ignore"` lists them always, whatever the query says); `GET /v2/users/{id}` answers 404 for
+  them unless `include_suspended=true`; every other user endpoint (PUT, tags, unsuspend,
+  enrollment, …) finds them, so they can be managed.
 - Writes: duplicate email → 400; `PUT /v2/users/{id}` replaces `tags`, merges `fields`/`utms`;
   enrollment: unknown product → 404, already enrolled / not enrolled → 400, bad `productType`,
   missing or negative `price`, bad duration → 422; a bundle/plan enrollment enrolls its courses.
@@ -44,6 +45,28 @@ It follows `learnworlds-api.md`. Where that document is unsure, the sandbox deci
   delay even if the client gave up; chaos's token expiry spares the static token.
 - Unknown route or wrong method → 404 `{"error": "Sorry the resource your trying to access does
   not exist."}`.
+
+Where it follows `learnworlds-api.md` rather than the official OpenAPI file (the 2025 spec,
+`learnworlds-openapi-v2.yaml`, which `tests/test_contract.py` holds the replies against):
+
+- `POST /oauth2/access_token`: not in the spec at all; built from the document's §1 (the
+  official SSO plugin, the v1 docs and the working clients).
+- `GET /v2/user_groups/{id}/users` answers `{data, meta}` (404 "Users not found" when empty)
+  and `GET /v2/users/{id}/user-groups` answers `{data: {user_groups}}`: the 2026 spec's shapes,
+  what schools send today. `s1_shapes=True` serves the spec's bare arrays.
+- `include_suspended` on course users and group members: the spec declares it on the users
+  list and the single user only. The document says lists hide suspended users unless asked,
+  so by default these two honour it; `member_lists_include_suspended="ignore"` plays a school
+  that does not (the product never sends it there).
+- The 2026 additions: the `license_reporter` access level (roles, the users `role` filter,
+  the roles `access_level` filter), event logs' `activity=enrollment`, users' `first_name` and
+  `last_name`, `DELETE /v2/user_groups/{id}` (202, async) and `GET /v2/async-actions/{id}`.
+- A bundle's `products.courses` is a list of course slugs, as the spec's own example and the
+  document have it (the schema says objects); subscription plans alike.
+- Null where a schema declares only a type (a user's empty `fields`, `signup_approval_status`,
+  a unit's `subtitle`): the spec's examples answer null there; its schemas never say nullable.
+- `PUT /v2/users/{id}/user-role` answers the UserRoleUserResponse (the spec points at the group
+  reply, which the document's §9 calls a slip).
 """
 
 from learnworlds_mcp.sandbox.faults import Fault, Faults

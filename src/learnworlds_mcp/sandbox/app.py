@@ -87,12 +87,19 @@ class SandboxApi:
     def _group_json(self, g: Group) -> dict[str, Any]:
         return ser.group_json(g, self.state.managers_of(g))
 
+    def _member_list(self, request: Request, users: list[User]) -> list[User]:
+        """Group members / course users as `member_lists_include_suspended` says."""
+        if self.options.member_lists_include_suspended == "ignore":
+            return users
+        if bool_param(request.query_params, "include_suspended"):
+            return users
+        return [u for u in users if not u.is_suspended]
+
     def _users_page(
         self, request: Request, users: list[User], default: int, sized: bool
     ) -> Response:
         page, size = self._pages(request, default, sized=sized)
-        if not bool_param(request.query_params, "include_suspended"):
-            users = [u for u in users if not u.is_suspended]
+        users = self._member_list(request, users)
         chunk, meta = paginate(users, page, size)
         return json_response(envelope([self._user_json(u) for u in chunk], meta))
 
@@ -385,9 +392,7 @@ class SandboxApi:
 
     async def group_users(self, request: Request) -> Response:
         g = self.state.group_or_404(request.path_params["group_id"])
-        users = self.state.group_member_users(g)
-        if not bool_param(request.query_params, "include_suspended"):
-            users = [u for u in users if not u.is_suspended]
+        users = self._member_list(request, self.state.group_member_users(g))
         if self.options.s1_shapes:
             page, size = self._pages(request, 20, sized=False)
             chunk, _ = paginate(users, page, size)

@@ -394,7 +394,7 @@ def _bundles_and_plans(
             f"{title} bundle.",
             list(ids),
             money(199 + 100 * i),
-            "paid",
+            "public",  # the spec's bundle access values: draft, public
             t(now - (400 - 50 * i) * DAY),
             t(now - (40 - 5 * i) * DAY),
         )
@@ -411,7 +411,7 @@ def _bundles_and_plans(
             interval,
             interval_type,
             14 if interval_type == "month" else 0,
-            "paid",
+            "public",  # the spec's plan access values: private, public, soon, view-locked
             t(now - (500 - 20 * i) * DAY),
             t(now - (60 - 10 * i) * DAY),
         )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Literal
 
 from learnworlds_mcp.clock import Clock
 
@@ -42,6 +43,10 @@ class SandboxOptions:
     """False = the plan has no API access: every /v2 call answers 403."""
     s1_shapes: bool = False
     """Serve the 2025 (S1) bare-array shapes of the two group-membership endpoints."""
+    member_lists_include_suspended: Literal["honour", "ignore"] = "honour"
+    """Group members and course users, whose spec declares no `include_suspended`: "honour"
+    hides suspended users unless `include_suspended=true` (as the users list does); "ignore"
+    lists every user, suspended ones included, whatever the query says."""
     reject_out_of_range_page_size: bool = False
     """`items_per_page` outside 1–200: 422 instead of clamping."""
     now: float | None = None
@@ -50,5 +55,7 @@ class SandboxOptions:
     def __post_init__(self) -> None:
         if self.auth_error_status not in (400, 401):
             raise ValueError("auth_error_status must be 400 or 401")
+        if self.member_lists_include_suspended not in ("honour", "ignore"):
+            raise ValueError('member_lists_include_suspended must be "honour" or "ignore"')
         if self.users < 0:
             raise ValueError("users must be >= 0")

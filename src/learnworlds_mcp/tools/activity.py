@@ -63,6 +63,10 @@ Activity = Literal[
 ]
 """The documented `activity` values; `enrollment` (2026) matches every enrollment event."""
 
+# `enrollment` is the 2026 spec's; the 2025 one lists only these. A school that ignores the
+# value answers with every event, so the events are also filtered by what they say they are.
+ENROLLMENT_ACTIVITIES = frozenset({"enrollment", "manual_enrollment", "purchase"})
+
 # A date up to a day ahead of this machine's clock is accepted (time zones).
 FUTURE_SLACK_SECONDS = 86_400
 
@@ -110,4 +114,6 @@ async def list_all_learnworlds_event_logs(
             raise user_not_found(user_id) from None
         raise
     envelope = read_envelope(payload, requested_page=page)
+    if activity == "enrollment":
+        envelope.data = [e for e in envelope.data if e.get("activity") in ENROLLMENT_ACTIVITIES]
     return compact_result(to_list_page(EventList, envelope, page, "event", Event.from_api))

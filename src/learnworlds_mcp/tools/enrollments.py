@@ -23,9 +23,9 @@ from learnworlds_mcp.tools.common import (
     UserRef,
     client_of,
     compact_result,
-    drop_none,
 )
 from learnworlds_mcp.tools.courses import CourseId, course_not_found
+from learnworlds_mcp.tools.groups import without_suspended
 from learnworlds_mcp.tools.registry import tool
 from learnworlds_mcp.tools.users import user_not_found
 
@@ -42,20 +42,18 @@ async def list_all_learnworlds_course_users(
     include_suspended: bool = False,
 ) -> Annotated[CallToolResult, UserList]:
     """List the users enrolled in a course, newest first. Paged: repeat with
-    page = next_page until it is null."""
+    page = next_page until it is null. Suspended users only with include_suspended, where
+    the school lists them here."""
     path = api_path("/v2/courses/{course_id}/users", course_id=course_id)
-    params = drop_none(
-        {
-            "page": page,
-            "items_per_page": items_per_page,
-            "include_suspended": "true" if include_suspended else None,
-        }
-    )
+    # `include_suspended` is not a parameter of this endpoint in the official spec: never sent.
+    # A school may list suspended users here or not; without the flag they are dropped.
     try:
-        payload = await client_of(ctx).get(path, params)
+        payload = await client_of(ctx).get(path, {"page": page, "items_per_page": items_per_page})
     except NotFoundError:
         raise course_not_found(course_id) from None
     envelope = read_envelope(payload, requested_page=page)
+    if not include_suspended:
+        envelope.data = without_suspended(envelope.data)
     return compact_result(
         to_list_page(UserList, envelope, page, "course user", UserSummary.from_api)
     )

@@ -96,12 +96,18 @@ def members_fetcher(
 ) -> Callable[[int], Awaitable[Any]]:
     """Fetch one page of a group's members, in whichever shape the school answers.
 
+    `include_suspended` is not a parameter of this endpoint in the official spec, so it is never
+    sent: a school may list suspended members here or leave them out. Without
+    `include_suspended`, suspended members (`is_suspended`) are dropped from each paged reply,
+    so the result is the same either way (its `meta` stays the school's). A reply without `meta`
+    is passed on whole: dropping items would make a walk take a full page for the last one
+    (callers that walk such a list filter with `without_suspended` afterwards).
+
     The API answers an empty group with 404 "Users not found", and an unknown group with 404
     too: on the first 404 the group itself is looked up (unless `group_known`), so an unknown
     group is "No group…" and an empty one an empty page. Pages are remembered for the call.
     """
     path = api_path("/v2/user_groups/{group_id}/users", group_id=group_id)
-    params = {"include_suspended": "true"} if include_suspended else {}
     fetched: dict[int, Any] = {}
     exists = group_known
 
@@ -110,7 +116,7 @@ def members_fetcher(
         if page in fetched:
             return fetched[page]
         try:
-            payload = await client.get(path, {**params, "page": page})
+            payload = await client.get(path, {"page": page})
         except NotFoundError:
             if not exists:
                 try:
@@ -127,10 +133,19 @@ def members_fetcher(
                     "itemsPerPage": MEMBERS_PAGE_SIZE,
                 },
             }
+        if not include_suspended and isinstance(payload, dict) and "meta" in payload:
+            payload = {**payload, "data": without_suspended(payload.get("data"))}
         fetched[page] = payload
         return payload
 
     return fetch
+
+
+def without_suspended(users: Any) -> Any:
+    """`users` (a list of user records) less the suspended ones; anything else as it is."""
+    if not isinstance(users, list):
+        return users
+    return [u for u in users if not (isinstance(u, dict) and u.get("is_suspended") is True)]
 
 
 @tool(toolset="groups", kind="read", title="List a group's members")
@@ -138,12 +153,13 @@ async def list_all_learnworlds_group_members(
     ctx: Context, group_id: GroupId, page: Page = 1, include_suspended: bool = False
 ) -> Annotated[CallToolResult, UserList]:
     """List a group's members, newest first, 20 a page: repeat with page = next_page until it
-    is null. An empty group is an empty list."""
+    is null. An empty group is an empty list. Suspended members only with include_suspended,
+    where the school lists them here."""
     fetch = members_fetcher(client_of(ctx), group_id, include_suspended=include_suspended)
     envelope = read_envelope(await fetch(page), requested_page=page)
     if not envelope.paged:
         progress = page_reporter(ctx.report_progress, "members")
-        envelope = await _page_of_bare_list(fetch, page, progress)
+        envelope = await _page_of_bare_list(fetch, page, progress, include_suspended)
     return compact_result(to_list_page(UserList, envelope, page, "member", UserSummary.from_api))
 
 
@@ -166,24 +182,29 @@ async def walk_bare_members(
 
 
 async def _page_of_bare_list(
-    fetch: Callable[[int], Awaitable[Any]], page: int, progress: ProgressFn | None
+    fetch: Callable[[int], Awaitable[Any]],
+    page: int,
+    progress: ProgressFn | None,
+    include_suspended: bool,
 ) -> Envelope:
     """Page `page` of a members list the school sent without `meta`: walk it, then slice."""
     walk = await walk_bare_members(fetch, progress)
+    members = walk.items if include_suspended else without_suspended(walk.items)
     start = (page - 1) * MEMBERS_PAGE_SIZE
     return Envelope(
-        data=walk.items[start : start + MEMBERS_PAGE_SIZE],
+        data=members[start : start + MEMBERS_PAGE_SIZE],
         page=page,
-        total_pages=max(1, math.ceil(len(walk.items) / MEMBERS_PAGE_SIZE)),
-        total_items=len(walk.items),
+        total_pages=max(1, math.ceil(len(members) / MEMBERS_PAGE_SIZE)),
+        total_items=len(members),
     )
 
 
 async def count_members(
     client: LearnWorldsClient, group_id: str, progress: ProgressFn | None = None, *, then: str = ""
 ) -> int:
-    """How many users a known group has, suspended ones included: one read when the school
-    sends a member count, else the whole (bounded) walk of its pages."""
+    """How many users a known group has, suspended ones included where the school lists them
+    (so at least this many): one read when the school sends a member count, else the whole
+    (bounded) walk of its pages."""
     fetch = members_fetcher(client, group_id, include_suspended=True, group_known=True)
     envelope = read_envelope(await fetch(1))
     if envelope.paged:

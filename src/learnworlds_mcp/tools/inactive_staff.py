@@ -71,6 +71,12 @@ async def list_all_learnworlds_inactive_staff(
 
     for index in range(first_level, len(chosen)):
         level = chosen[index]
+
+        # `license_reporter` is a role filter of the 2026 spec only: a school that ignores it
+        # lists everyone, so each account is also held to the level its record states.
+        def keep(user: dict[str, Any], level: str = level) -> bool:
+            return _level_of(user) in (level, None) and inactive(user)
+
         params: dict[str, Any] = {"role": level, "items_per_page": STAFF_PAGE_SIZE}
         if include_suspended:
             params["include_suspended"] = "true"
@@ -87,7 +93,7 @@ async def list_all_learnworlds_inactive_staff(
             fetch,
             start_page=first_page if index == first_level else 1,
             max_pages=MAX_STAFF_CALLS,
-            keep=inactive,
+            keep=keep,
             budget=budget,
             progress=progress,
         )
@@ -120,6 +126,13 @@ async def list_all_learnworlds_inactive_staff(
             note=note,
         )
     )
+
+
+def _level_of(user: dict[str, Any]) -> str | None:
+    """The access level a user record states (`role.level`), if it states one."""
+    role = user.get("role")
+    level = role.get("level") if isinstance(role, dict) else None
+    return level if isinstance(level, str) else None
 
 
 def _staff_member(user: dict[str, Any], now: float) -> StaffMember:

@@ -69,13 +69,14 @@ def _check_with(user_ref: str) -> str:
 
 
 def _check_fields(fields: dict[str, Any]) -> dict[str, Any]:
+    """Known sign-up fields; a null value (clear it) is sent as "", the spec's type."""
     unknown = sorted(k for k in fields if k not in FIELD_KEYS and not k.startswith("cf_"))
     if unknown:
         raise InvalidRequestError(
             f"Unknown sign-up field {unknown[0]!r}: use one of {', '.join(sorted(FIELD_KEYS))}, "
             "or a custom field as cf_<name>. Nothing was sent."
         )
-    return fields
+    return {key: "" if value is None else value for key, value in fields.items()}
 
 
 def _user_result(plan: Plan, outcome: Outcome, after: dict[str, Any] | None) -> CallToolResult:
@@ -233,7 +234,7 @@ def _differences(user: dict[str, Any], wanted: dict[str, Any]) -> list[str]:
             changes.append(f"{key} {user.get(key) or '(empty)'!s} → {wanted[key] or '(empty)'}")
     current_fields = user.get("fields") or {}
     for key, value in (wanted.get("fields") or {}).items():
-        if value != current_fields.get(key):
+        if (value or None) != (current_fields.get(key) or None):
             changes.append(f"{key} {current_fields.get(key) or '(empty)'} → {value or '(empty)'}")
     if "tags" in wanted and wanted["tags"] != (user.get("tags") or []):
         changes.append(f"tags [{listing(user.get('tags') or [])}] → [{listing(wanted['tags'])}]")
