@@ -43,7 +43,7 @@ from starlette.applications import Starlette
 from starlette.middleware.cors import CORSMiddleware
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.routing import BaseRoute, Route, request_response
+from starlette.routing import Route, request_response
 from starlette.types import ASGIApp, Message
 
 from learnworlds_mcp.clock import Clock
@@ -70,7 +70,7 @@ class RemoteAuth:
     """The SDK provider: ``MCPServer(auth_server_provider=...)``; also the token verifier."""
     settings: AuthSettings
     """``MCPServer(auth=...)``: issuer = the public URL, resource = ``<public URL>/mcp``."""
-    routes: list[BaseRoute]
+    routes: list[Route]
     """The sign-in page and the connector-friendly discovery, registration, token, revocation."""
     members: MemberDirectory
 
@@ -128,7 +128,7 @@ def build_remote_auth(
         revocation_options=revocation,
         validate_token_resource=True,  # member keys and access tokens both carry this resource
     )
-    routes: list[BaseRoute] = [*signin_routes(provider, gates)]
+    routes: list[Route] = [*signin_routes(provider, gates)]
     routes.extend(_connector_routes(provider, settings, registration, revocation))
     return RemoteAuth(provider=provider, settings=settings, routes=routes, members=members)
 
