@@ -13,7 +13,6 @@ import base64
 import hashlib
 import re
 import secrets
-import socket
 import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -42,6 +41,7 @@ from pydantic import AnyUrl
 from learnworlds_mcp.clock import FakeClock
 from learnworlds_mcp.remote.auth import RemoteAuth, build_remote_auth
 from learnworlds_mcp.remote.members import MemberDirectory, MembersFile
+from learnworlds_mcp.remote.serve import bind
 from learnworlds_mcp.remote.signin import ServerGates
 from learnworlds_mcp.state.oauth import MemoryOAuthStore
 
@@ -101,10 +101,7 @@ async def serving(
     tmp_path: Path, *, recheck: float = 0.0, store: type[MemoryOAuthStore] = MemoryOAuthStore
 ) -> AsyncIterator[Served]:
     """The test server on 127.0.0.1 (port 0: the socket is bound first, then the app built)."""
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind(("127.0.0.1", 0))
-    sock.listen(64)
+    sock = bind("127.0.0.1", 0)
     url = f"http://127.0.0.1:{sock.getsockname()[1]}"
 
     members = MembersFile(tmp_path / "members.json")
