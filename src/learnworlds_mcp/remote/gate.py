@@ -113,6 +113,10 @@ async def _as_unknown(
             message=error.error.message.replace(_NOWHERE, name),
             data=_restore(error.error.data, name),
         ) from None
+    except Exception as error:  # e.g. the SDK's ValueError("Unknown prompt: …")
+        if _NOWHERE not in str(error) or len(error.args) != 1:
+            raise
+        raise type(error)(str(error).replace(_NOWHERE, name)) from None
     return _restore(result, name)
 
 

@@ -1,0 +1,68 @@
+"""Per-member gates (remote/gate.py), through an in-memory MCP client: what a member may not use
+is answered exactly as what does not exist — tools, prompts and completions alike."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from mcp import Client
+from mcp.shared.exceptions import MCPError
+from mcp_types import PromptReference
+
+from learnworlds_mcp.remote.gate import Gates, MemberGate
+from learnworlds_mcp.server import build_server, selected_tools
+from tests.support import make_school, settings_for, transport_for
+
+READER = Gates(kinds=frozenset({"read"}), toolsets=frozenset({"users", "roles"}))
+
+
+def gated_server(gates: Gates | None, **settings: Any) -> Any:
+    school = make_school(users=20)
+    config = settings_for(school, **{"allow_writes": True, "allow_destructive": True, **settings})
+    gate = MemberGate(selected_tools(config), lambda: gates)
+    server = build_server(
+        config, transport=transport_for(school), clock=school.options.clock, middleware=[gate]
+    )
+    return server, school
+
+
+@pytest.mark.parametrize("mode", ["legacy", "auto"])
+async def test_hidden_is_the_same_as_absent(mode: str) -> None:
+    server, school = gated_server(READER)
+    # The same member's view, built the stdio way: a server that never registered the rest.
+    plain, _ = gated_server(
+        None, allow_writes=False, allow_destructive=False, toolsets=frozenset({"users", "roles"})
+    )
+    async with Client(server, mode=mode) as member, Client(plain, mode=mode) as narrow:
+        seen = [t.name for t in (await member.list_tools()).tools]
+        expected = [t.name for t in (await narrow.list_tools()).tools]
+        prompts = [p.name for p in (await member.list_prompts()).prompts]
+        narrow_prompts = [p.name for p in (await narrow.list_prompts()).prompts]
+        sent = len(school.requests)
+        hidden = await member.call_tool("suspend_a_learnworlds_user", {"user_id": "x"})
+        absent = await narrow.call_tool("suspend_a_learnworlds_user", {"user_id": "x"})
+        nothing_sent = len(school.requests) == sent
+        errors = []
+        for client in (member, narrow):
+            with pytest.raises(MCPError) as info:
+                await client.get_prompt("learnworlds_cohort_report", {"group": "x"})
+            errors.append(info.value.error.message)
+        completions = []
+        for client in (member, narrow):
+            ref = PromptReference(type="ref/prompt", name="learnworlds_cohort_report")
+            completions.append(
+                (await client.complete(ref, {"name": "group", "value": ""})).completion.values
+            )
+    assert seen == expected and len(seen) < 30
+    assert prompts == narrow_prompts and "learnworlds_cohort_report" not in prompts
+    assert hidden.is_error and hidden.content == absent.content
+    assert nothing_sent
+    assert errors[0] == errors[1] and "hidden" not in errors[0]
+    assert completions[0] == completions[1] == []
+
+
+async def test_no_gates_means_the_servers_own() -> None:
+    server, _ = gated_server(None)
+    async with Client(server) as client:
+        assert len((await client.list_tools()).tools) == 30
