@@ -7,6 +7,7 @@ const LW = (() => {
   const listeners = {};
   let nextId = 1;
   let lastSize = "";
+  let initialized = false;
   let hostCapabilities = {};
   const state = { input: {} };
 
@@ -48,6 +49,7 @@ const LW = (() => {
     }
   }
   function reportSize() {
+    if (!initialized) return; /* nothing but the handshake goes to the host before it */
     const rect = document.body.getBoundingClientRect();
     const width = Math.ceil(rect.width);
     const height = Math.ceil(rect.height);
@@ -91,6 +93,7 @@ const LW = (() => {
       /* a host that refuses the handshake may still send the result */
     }
     notify("ui/notifications/initialized", {});
+    initialized = true;
     reportSize();
   }
 
@@ -152,9 +155,10 @@ const LW = (() => {
   }
 
   /* A stacked bar; every part carries its count as a label and is written out below. */
-  function stackedBar(label, parts) {
+  function stackedBar(label, parts, widthPercent) {
     const spoken = parts.map((p) => count(p.count) + " " + p.label).join(", ");
-    const bar = el("div", { class: "bar", role: "img", "aria-label": label + ": " + spoken });
+    const width = widthPercent === undefined ? null : { width: Math.max(4, widthPercent) + "%" };
+    const bar = el("div", { class: "bar", role: "img", "aria-label": label + ": " + spoken, style: width });
     for (const p of parts) {
       if (!p.count) continue;
       bar.append(el("span", {
@@ -206,7 +210,7 @@ const LW = (() => {
     function fill() {
       const shown = showAll ? order : order.slice(0, limit);
       tbody.replaceChildren(...shown.map((row) => el("tr", { "data-row": "" },
-        columns.map((col) => el("td", { class: col.numeric ? "num" : null, "data-col": col.key }, col.cell(row))))));
+        columns.map((col) => el("td", { class: [col.numeric && "num", col.nowrap && "nowrap"].filter(Boolean).join(" ") || null, "data-col": col.key }, col.cell(row))))));
       more.replaceChildren();
       if (!showAll) {
         more.append(el("button", { type: "button", "data-action": "show-all", on: { click: () => { showAll = true; fill(); } } },
@@ -224,9 +228,9 @@ const LW = (() => {
   function statusBanner(data, extra) {
     const partial = data.complete === false;
     if (!partial && !data.truncated) return null;
-    const head = data.truncated ? "Cut to fit. " : "Partial result. ";
+    const said = data.note || (data.truncated ? "Cut to fit." : "Partial result.");
     return el("div", { class: "banner", role: "status", "data-status": data.truncated ? "truncated" : "partial" },
-      el("span", { text: head + (data.note || "") }), extra || null);
+      el("span", { text: said }), extra || null);
   }
 
   return { start, el, ago, day, daysSince, pct, count, plural, personName, stackedBar, sortableTable, statusBanner, canCallTools, callTool, state };
