@@ -8,6 +8,8 @@ import base64
 import hashlib
 import re
 import tempfile
+import time
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
@@ -18,6 +20,7 @@ from mcp.server.apps import APP_MIME_TYPE, EXTENSION_ID
 from learnworlds_mcp import server as server_module
 from learnworlds_mcp.sandbox import SandboxSchool
 from learnworlds_mcp.server import build_server
+from learnworlds_mcp.tools import cohort_report, inactive_staff
 from learnworlds_mcp.views import VIEWS
 from learnworlds_mcp.views.pages import load_page
 from tests.support import console_script, learner, make_school, settings_for, transport_for
@@ -156,6 +159,10 @@ async def test_pages_are_read_when_a_host_asks_not_at_start_up() -> None:
 async def test_a_client_without_apps_gets_byte_for_byte_the_results_it_got_before(
     school: SandboxSchool, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    # The staff cutoff is written to the second: every run sees the same wall-clock second.
+    frozen = SimpleNamespace(time=lambda: school.started_at + 3600, monotonic=time.monotonic)
+    monkeypatch.setattr(inactive_staff, "time", frozen)
+    monkeypatch.setattr(cohort_report, "time", frozen)
     with_views = await results_of(school)
     with_apps = await results_of(school, extensions=[APPS_CLIENT])
     viewless(monkeypatch)
