@@ -142,6 +142,22 @@ async def test_a_view_exists_only_for_a_registered_tool(
     assert (EXTENSION_ID in (caps.extensions or {})) is bool(expected)
 
 
+def test_start_up_does_not_even_import_the_page_loader() -> None:
+    import subprocess
+    import sys
+
+    code = (
+        "import sys\n"
+        "from learnworlds_mcp.config import Settings\n"
+        "from learnworlds_mcp.server import build_server\n"
+        "build_server(Settings(api_url='https://s.example.com/admin/api', client_id='x',"
+        " access_token='t'))\n"
+        "print('learnworlds_mcp.views.pages' in sys.modules, 'hashlib' in sys.modules)"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout.split()[0] == "False", done.stderr
+
+
 async def test_pages_are_read_when_a_host_asks_not_at_start_up() -> None:
     load_page.cache_clear()
     server = build_server(settings_for(make_school(users=20)))

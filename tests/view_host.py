@@ -44,6 +44,7 @@ window.addEventListener("message", async (event) => {
   const msg = event.data;
   window.fromView.push(msg);
   if (msg.method === "ui/initialize") {
+    window.initializeAt = performance.now();
     send({ id: msg.id, result: { protocolVersion: "2026-01-26",
       hostInfo: { name: "test-host", version: "1.0.0" },
       hostCapabilities: window.setup.hostCapabilities, hostContext: window.setup.hostContext } });
@@ -52,7 +53,7 @@ window.addEventListener("message", async (event) => {
     send({ method: "ui/notifications/tool-input", params: { arguments: window.setup.toolInput } });
     send({ method: "ui/notifications/tool-result", params: window.setup.toolResult });
   } else if (msg.method === "ui/notifications/size-changed") {
-    window.sizes.push(msg.params);
+    window.sizes.push(Object.assign({ at: performance.now() }, msg.params));
     frame.style.height = msg.params.height + "px";
   } else if (msg.method === "tools/call") {
     try {

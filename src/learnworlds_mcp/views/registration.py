@@ -13,8 +13,6 @@ from typing import Any
 from mcp.server.apps import Apps, ResourceCsp
 from mcp.server.mcpserver.resources import Resource
 
-from learnworlds_mcp.views.pages import load_page
-
 
 @dataclass(frozen=True)
 class View:
@@ -65,6 +63,8 @@ class PackagedPage(Resource):
     page: str
 
     async def read(self) -> str:
+        from learnworlds_mcp.views.pages import load_page  # not at start-up: on first read
+
         return load_page(self.page)
 
 
