@@ -19,7 +19,7 @@ import pytest
 from mcp import Client
 
 from learnworlds_mcp.sandbox import SandboxSchool
-from learnworlds_mcp.tools import common
+from learnworlds_mcp.tools import common, inactive_staff
 from learnworlds_mcp.views import VIEWS
 from tests.support import connected, learner, make_school
 from tests.view_host import HOST_URL, Host, chromium, chromium_or_skip, host_page
@@ -291,6 +291,47 @@ async def test_inactive_staff_by_role(school: SandboxSchool, shots: Path) -> Non
             await assert_clean(host)
 
 
+async def test_a_partial_staff_audit_is_read_to_the_end_through_the_host(
+    school: SandboxSchool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(inactive_staff, "STAFF_PAGE_SIZE", 5)
+    monkeypatch.setattr(inactive_staff, "MAX_STAFF_CALLS", 3)
+    async with connected(school) as client:
+        html = await page_of(client, STAFF)
+        first = await call(client, school, STAFF, {"days": 30})
+        monkeypatch.setattr(inactive_staff, "MAX_STAFF_CALLS", 100)
+        whole = (await call(client, school, STAFF, {"days": 30}))["structuredContent"]
+        monkeypatch.setattr(inactive_staff, "MAX_STAFF_CALLS", 3)
+        calls: list[dict[str, Any]] = []
+
+        async def through_host(name: str, arguments: dict[str, Any]) -> dict[str, Any]:
+            assert name == STAFF
+            calls.append(arguments)
+            return await call(client, school, name, arguments)
+
+        assert first["structuredContent"]["complete"] is False and whole["complete"]
+        async with chromium() as browser, host_page(browser, through_host) as host:
+            await host.show(html, first, tool_input={"days": 30}, host_capabilities=TOOLS_CAPABLE)
+            assert await host.text('[data-status="partial"]')
+            while await host.view.locator("[data-action=continue]").count():
+                assert len(calls) < 20
+                await host.view.click("[data-action=continue]")
+                await host.view.wait_for_selector(
+                    '[data-view]:not(:has([data-action="continue"][disabled]))'
+                )
+            await host.settled()
+            assert calls and all(c["days"] == 30 and "resume_from" in c for c in calls)
+            assert not await host.view.locator('[data-status="partial"]').count()
+            # The merged audit is the whole audit, in the tool's own order.
+            assert await host.text('[data-tile="found"] b') == n(whole["total_items"])
+            assert await host.text('[data-tile="checked"] b') == n(whole["staff_checked"])
+            if whole["total_items"] > 50:
+                await host.view.click('[data-action="show-all"]')
+            emails = await host.texts('td[data-col="email"]')
+            assert emails == [m["email"] for m in whole["items"]]
+            await assert_clean(host)
+
+
 # ---------------------------------------------------------------------------- user overview
 
 
@@ -319,4 +360,44 @@ async def test_user_overview_courses_groups_role(school: SandboxSchool, shots: P
             figure = '[data-section="courses"] [data-figure="completed"] b'
             assert await host.text(figure) == n(completed)
             await save(host, shots, "user-overview", readme=True)
+            await assert_clean(host)
+
+
+async def test_the_bridge_follows_the_host_theme_teardown_and_errors(
+    school: SandboxSchool,
+) -> None:
+    async with connected(school) as client:
+        html = await page_of(client, OVERVIEW)
+        school.clock.advance(11)  # type: ignore[attr-defined]
+        missing = await client.call_tool(OVERVIEW, {"user_id": "nobody@nowhere.test"})
+        failed = missing.model_dump(mode="json", by_alias=True, exclude_none=True)
+        result = await call(client, school, OVERVIEW, {"user_id": learner(school).email})
+    background = "() => getComputedStyle(document.body).backgroundColor"
+    async with chromium() as browser:
+        async with host_page(browser) as host:
+            context = {"theme": "dark", "styles": {"variables": {"--font-sans": "serif"}}}
+            await host.show(html, result, host_context=context)
+            assert await host.view.evaluate(background) == "rgb(27, 27, 31)"
+            assert "serif" in await host.view.evaluate(
+                "() => getComputedStyle(document.body).fontFamily"
+            )
+            await host.page.evaluate(
+                "() => sendToView({ method: 'ui/notifications/host-context-changed',"
+                " params: { theme: 'light' } })"
+            )
+            await host.view.wait_for_function(
+                "() => getComputedStyle(document.body).backgroundColor === 'rgb(255, 255, 255)'"
+            )
+            await host.page.evaluate(
+                "() => sendToView({ id: 'bye', method: 'ui/resource-teardown',"
+                " params: { reason: 'test' } })"
+            )
+            await host.page.wait_for_function(
+                "() => window.fromView.some(m => m.id === 'bye' && m.result)"
+            )
+            await assert_clean(host)
+        async with host_page(browser) as host:
+            await host.show(html, failed)
+            said = await host.text("[role=alert]")
+            assert said == failed["content"][0]["text"] and "No user" in said
             await assert_clean(host)

@@ -65,6 +65,7 @@ window.addEventListener("message", async (event) => {
     send({ id: msg.id, error: { code: -32601, message: "Method not found" } });
   }
 });
+window.sendToView = send;
 window.startView = (setup) => { window.setup = setup; window.loadStart = performance.now(); frame.srcdoc = setup.html; };
 </script></body></html>
 """
