@@ -21,6 +21,7 @@ from learnworlds_mcp.prompts import register_prompts
 from learnworlds_mcp.schema import slim_schema
 from learnworlds_mcp.tools import TOOLS, ToolSpec
 from learnworlds_mcp.tools.common import AppContext
+from learnworlds_mcp.views import tool_meta, views_extension
 
 KIND_ORDER = ("read", "write", "destructive")
 
@@ -87,6 +88,7 @@ def build_server(
 
     specs = selected_tools(settings)
     tools = [_tool_from(spec) for spec in specs]
+    views = views_extension(tool.name for tool in tools)  # a view only for a registered tool
     chain: list[ServerMiddleware[Any]] = []
     if audit is not None:
         changes = [spec.name for spec in specs if spec.kind != "read"]
@@ -103,13 +105,15 @@ def build_server(
         middleware=chain,
         auth=auth,
         auth_server_provider=auth_server_provider,
+        extensions=[views] if views else None,
     )
     register_prompts(server, {tool.name for tool in tools})
     return server
 
 
 def _tool_from(spec: ToolSpec) -> Tool:
-    """An SDK tool for one table row, with its docstring as description and slim schemas."""
+    """An SDK tool for one table row, with its docstring as description and slim schemas;
+    a tool with a view (§10) names its `ui://` page in `_meta`."""
     tool = Tool.from_function(
         spec.fn,
         name=spec.name,
@@ -117,6 +121,7 @@ def _tool_from(spec: ToolSpec) -> Tool:
         description=inspect.cleandoc(spec.fn.__doc__ or ""),
         annotations=spec.annotations,
         structured_output=True,
+        meta=tool_meta(spec.name),
     )
     tool.parameters = slim_schema(tool.parameters)
     if tool.fn_metadata.output_schema is not None:
