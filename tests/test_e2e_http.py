@@ -52,6 +52,7 @@ async def test_the_same_tools_and_prompts_over_http(
                 "get_single_learnworlds_user_by_id", {"user_id": "x@y.zz"}
             )
             hidden = await client.call_tool("suspend_a_learnworlds_user", {"user_id": "a"})
+            view = await client.read_resource("ui://learnworlds/cohort-report.html")
     assert server.members == 0
     assert len(tools) == 17 and "list_all_learnworlds_users" in tools
     assert not any(t.startswith(("create_", "suspend_", "update_")) for t in tools)
@@ -63,6 +64,8 @@ async def test_the_same_tools_and_prompts_over_http(
     assert roles["total_items"] == len(roles["items"]) > 0
     assert "x@y.zz" in error_text(missing)
     assert error_text(hidden) == "Unknown tool: suspend_a_learnworlds_user"
+    page = view.contents[0]
+    assert page.mime_type == "text/html;profile=mcp-app" and "ui/initialize" in page.text  # type: ignore[union-attr]
 
 
 @pytest.mark.parametrize("mode", ["legacy", "auto"])

@@ -14,6 +14,7 @@ from learnworlds_mcp.remote.gate import Gates, MemberGate
 from learnworlds_mcp.server import build_server, selected_tools
 from tests.support import make_school, settings_for, transport_for
 
+COHORT_VIEW = "ui://learnworlds/cohort-report.html"
 READER = Gates(kinds=frozenset({"read"}), toolsets=frozenset({"users", "roles"}))
 
 
@@ -48,12 +49,21 @@ async def test_hidden_is_the_same_as_absent(mode: str) -> None:
             with pytest.raises(MCPError) as info:
                 await client.get_prompt("learnworlds_cohort_report", {"group": "x"})
             errors.append(info.value.error.message)
+        resources = [str(r.uri) for r in (await member.list_resources()).resources]
+        narrow_resources = [str(r.uri) for r in (await narrow.list_resources()).resources]
+        unreadable = []
+        for client in (member, narrow):
+            with pytest.raises(MCPError) as info:
+                await client.read_resource(COHORT_VIEW)
+            unreadable.append(info.value.error.message)
         completions = []
         for client in (member, narrow):
             ref = PromptReference(type="ref/prompt", name="learnworlds_cohort_report")
             completions.append(
                 (await client.complete(ref, {"name": "group", "value": ""})).completion.values
             )
+    assert resources == narrow_resources and COHORT_VIEW not in resources
+    assert unreadable[0] == unreadable[1] and "hidden" not in unreadable[0]
     assert seen == expected and len(seen) < 30
     assert prompts == narrow_prompts and "learnworlds_cohort_report" not in prompts
     assert hidden.is_error and hidden.content == absent.content

@@ -17,6 +17,10 @@ from mcp.shared.exceptions import MCPError
 
 from learnworlds_mcp.prompts import PROMPT_TOOLS
 from learnworlds_mcp.tools import ToolSpec
+from learnworlds_mcp.views.registration import VIEWS
+
+VIEW_TOOLS = {view.uri: view.tool for view in VIEWS}
+"""Each view page and the tool it draws: a page is offered only with its tool."""
 
 # Stands in for a hidden name on its way through the SDK, so the answer is the SDK's own answer
 # for a name that does not exist; the real name is put back into that answer.
@@ -64,6 +68,20 @@ class MemberGate:
             return _keep(await call_next(ctx), "tools", lambda item: item.get("name") in visible)
         if method == "prompts/list":
             return _keep(await call_next(ctx), "prompts", lambda item: _offered(item, visible))
+        if method == "resources/list":
+            return _keep(
+                await call_next(ctx),
+                "resources",
+                lambda item: (
+                    VIEW_TOOLS.get(item.get("uri", ""), "") in visible
+                    or item.get("uri") not in VIEW_TOOLS
+                ),
+            )
+        if method == "resources/read":
+            uri = params.get("uri")
+            if isinstance(uri, str) and uri in VIEW_TOOLS and VIEW_TOOLS[uri] not in visible:
+                nowhere = f"ui://learnworlds/{_NOWHERE}"
+                return await _as_unknown(ctx, call_next, {**params, "uri": nowhere}, uri, nowhere)
         if method == "tools/call":
             name = params.get("name")
             if isinstance(name, str) and name not in visible:
@@ -103,32 +121,33 @@ async def _as_unknown(
     call_next: CallNext,
     params: Mapping[str, Any],
     name: str,
+    stand_in: str = _NOWHERE,
 ) -> Any:
-    """Answer as the SDK answers for a name that does not exist, naming `name`."""
+    """Answer as the SDK answers for a name that does not exist (`stand_in`), naming `name`."""
     try:
         result = await call_next(replace(ctx, params=dict(params)))
     except MCPError as error:
         raise MCPError(
             code=error.error.code,
-            message=error.error.message.replace(_NOWHERE, name),
-            data=_restore(error.error.data, name),
+            message=error.error.message.replace(stand_in, name),
+            data=_restore(error.error.data, stand_in, name),
         ) from None
     except Exception as error:  # e.g. the SDK's ValueError("Unknown prompt: …")
-        if _NOWHERE not in str(error) or len(error.args) != 1:
+        if stand_in not in str(error) or len(error.args) != 1:
             raise
-        raise type(error)(str(error).replace(_NOWHERE, name)) from None
-    return _restore(result, name)
+        raise type(error)(str(error).replace(stand_in, name)) from None
+    return _restore(result, stand_in, name)
 
 
-def _restore(value: Any, name: str) -> Any:
+def _restore(value: Any, stand_in: str, name: str) -> Any:
     """`value` with the stand-in replaced by the real name, in every string it holds."""
     if isinstance(value, str):
-        return value.replace(_NOWHERE, name)
+        return value.replace(stand_in, name)
     if isinstance(value, Mapping):
-        return {key: _restore(item, name) for key, item in value.items()}
+        return {key: _restore(item, stand_in, name) for key, item in value.items()}
     if isinstance(value, list):
-        return [_restore(item, name) for item in value]
+        return [_restore(item, stand_in, name) for item in value]
     dump = getattr(value, "model_dump", None)
     if callable(dump):
-        return _restore(dump(by_alias=True, mode="json", exclude_none=True), name)
+        return _restore(dump(by_alias=True, mode="json", exclude_none=True), stand_in, name)
     return value
