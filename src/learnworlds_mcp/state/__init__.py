@@ -1,0 +1,1 @@
+"""One interface per kind of shared state, in-process and Redis implementations."""
