@@ -123,11 +123,16 @@ async def test_a_pause_holds_every_replica_and_is_never_shortened(
     await other.aclose()
 
 
-async def test_a_new_or_lost_record_waits_one_full_window(redis_server: RedisServer) -> None:
+async def test_a_new_or_lost_record_waits_one_full_window(
+    redis_server: RedisServer, caplog: pytest.LogCaptureFixture
+) -> None:
     state = RedisState(redis_server.url, NS)
     budget = RedisBudget(state, 5, 2.0)
     full = 2.0 + WINDOW_MARGIN_SECONDS
     assert full - 0.2 < await budget.seconds_until_free() <= full  # a Redis seen for the first time
+    assert "was empty (first use, or Redis lost its data)" in caplog.text
+    assert await budget.seconds_until_free() <= full  # the same epoch: said once
+    assert caplog.text.count("was empty") == 1
     await settled(budget)
     await budget.acquire(deadline=time.monotonic())
     async with state.reached() as redis:
@@ -257,6 +262,19 @@ async def test_two_replicas_share_one_window_and_lose_no_time(redis_server: Redi
         f"{(math.ceil(calls / LIMIT) - 1) * SECONDS:.2f} s"
     )
     assert wall < allowed + window / 2  # generous for a loaded machine; a lost window fails it
+
+
+async def test_a_429_on_one_replica_holds_the_other(redis_server: RedisServer) -> None:
+    school = school_for_replicas()
+    async with replica(school, redis_server.url) as a, replica(school, redis_server.url) as b:
+        await a.authenticate()
+        await b.authenticate()
+        school.faults.rate_limit_next(retry_after=1.0, path_contains="/v2/")
+        await a.get("/v2/user-roles")  # 429, then a shared pause of 1 s, then its retry
+        refused_at = next(r.at for r in school.requests if r.status == 429)
+        await b.get("/v2/user-roles")
+    assert [r.status for r in school.requests[2:]] == [429, 200, 200]
+    assert min(r.at for r in school.requests[3:]) - refused_at >= 1.0  # b waited out a's pause
 
 
 async def test_redis_lost_mid_burst_sends_nothing_unbudgeted_and_recovers(

@@ -26,12 +26,15 @@ starts for the first time waits one window too: an empty Redis looks the same ei
 
 from __future__ import annotations
 
+import logging
 import os
 from itertools import count
 
 from learnworlds_mcp.clock import Clock, SystemClock
 from learnworlds_mcp.state.budget import WINDOW_MARGIN_SECONDS, rate_limited
 from learnworlds_mcp.state.redis import RedisState
+
+logger = logging.getLogger(__name__)
 
 # How long an idle school's epoch is kept (each call renews it). After that long without a
 # single request, the next one waits one window, as after a Redis restart.
@@ -42,7 +45,8 @@ MIN_RETRY_SECONDS = 0.001
 # KEYS: 1 window, 2 pause, 3 epoch.
 # ARGV: 1 limit, 2 window in µs (margin included), 3 grant id, 4 epoch TTL in ms,
 #       5 "1" to take a slot when free, "0" only to look.
-# Returns 0 (granted, or free when only looking) or the µs until a slot frees up.
+# Returns {wait, new}: wait is 0 (granted, or free when only looking) or the µs until a slot
+# frees up; new is 1 when this call found the record lost and began a new epoch.
 ACQUIRE_SCRIPT = """
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
@@ -51,7 +55,9 @@ local window = tonumber(ARGV[2])
 local run = string.match(redis.call('INFO', 'server'), 'run_id:(%x+)')
 local epoch = redis.call('HMGET', KEYS[3], 'at', 'run')
 local began = tonumber(epoch[1])
+local new = 0
 if began == nil or epoch[2] ~= run then
+  new = 1
   -- This budget's record was lost or is stale: nobody knows what was sent in the last window.
   redis.call('DEL', KEYS[1])
   began = now
@@ -68,12 +74,12 @@ if used >= limit then
   local at = tonumber(nth[2]) + window
   if at > free then free = at end
 end
-if free > now then return free - now end
+if free > now then return {free - now, new} end
 if ARGV[5] == '1' then
   redis.call('ZADD', KEYS[1], string.format('%.0f', now), ARGV[3])
   redis.call('PEXPIRE', KEYS[1], math.ceil(window / 1000) + 1000)
 end
-return 0
+return {0, new}
 """
 
 # KEYS: 1 pause. ARGV: 1 the pause in µs. Extends the pause to now + ARGV[1], never shortens it.
@@ -111,7 +117,7 @@ class RedisBudget:
     async def _ask(self, take: bool) -> float:
         """One atomic look at the shared window; with `take`, a slot is granted if free now.
         Returns 0 when granted (or free), else the seconds until a slot frees up."""
-        micros = await self._state.run(
+        micros, new = await self._state.run(
             ACQUIRE_SCRIPT,
             self._keys,
             [
@@ -122,6 +128,13 @@ class RedisBudget:
                 "1" if take else "0",
             ],
         )
+        if new:
+            logger.warning(
+                "The shared rate budget in Redis at %s was empty (first use, or Redis lost its "
+                "data): no request goes to the school for one window (%.1f s).",
+                self._state.where,
+                self.window,
+            )
         return int(micros) / 1_000_000
 
     async def acquire(self, deadline: float) -> None:
