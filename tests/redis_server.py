@@ -13,12 +13,14 @@ except under `CI=true`, where that is a failure (`.ci/run` installs `redis-serve
         redis_server.url          # redis://127.0.0.1:PORT/0
         redis_server.stop()       # the port refuses connections
         redis_server.start()      # the same port, empty
+        redis_server.freeze()     # it hangs (SIGSTOP); thaw() lets it carry on
 """
 
 from __future__ import annotations
 
 import os
 import shutil
+import signal
 import socket
 import subprocess
 import tempfile
@@ -117,8 +119,19 @@ class RedisServer:
         """Stop it at once (SIGKILL: nothing saved, the port refuses connections on return)."""
         process, self._process = self._process, None
         if process is not None and process.poll() is None:
+            process.send_signal(signal.SIGCONT)  # a frozen one too
             process.kill()
             process.wait(timeout=10)
+
+    def freeze(self) -> None:
+        """Stop it answering without closing anything (SIGSTOP): a Redis that hangs."""
+        assert self._process is not None
+        self._process.send_signal(signal.SIGSTOP)
+
+    def thaw(self) -> None:
+        """Let a frozen Redis carry on (SIGCONT), its data intact."""
+        assert self._process is not None
+        self._process.send_signal(signal.SIGCONT)
 
     def restart(self) -> None:
         """Stop and start on the same port: it comes back empty."""
