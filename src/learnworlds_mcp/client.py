@@ -34,7 +34,7 @@ from learnworlds_mcp.errors import (
     WriteReplyUnreadableError,
 )
 from learnworlds_mcp.observe import note_write
-from learnworlds_mcp.ratelimit import RateLimiter
+from learnworlds_mcp.state.budget import InProcessBudget, RateBudget
 
 logger = logging.getLogger(__name__)
 
@@ -80,12 +80,15 @@ class LearnWorldsClient:
         transport: httpx2.AsyncBaseTransport | None = None,
         clock: Clock | None = None,
         max_wait: float = DEFAULT_MAX_WAIT_SECONDS,
+        budget: RateBudget | None = None,
     ) -> None:
+        """`budget` is the school's request budget (default: one in this process, from
+        `settings.rate_limit`); several replicas pass one shared budget (`state.redis_budget`)."""
         self._settings = settings
         self._clock: Clock = clock or SystemClock()
         self._max_wait = max_wait
         self._timeout = settings.timeout
-        self.limiter = RateLimiter(
+        self.budget: RateBudget = budget or InProcessBudget(
             settings.rate_limit.requests, settings.rate_limit.seconds, self._clock
         )
         self._transport = transport
@@ -286,7 +289,7 @@ class LearnWorldsClient:
                 retry_after=wait,
             )
         logger.warning("%s %s: rate limited; retrying in %.1f s", method, path, wait)
-        self.limiter.pause(wait)
+        await self.budget.pause(wait)
 
     async def _send(
         self,
@@ -301,15 +304,16 @@ class LearnWorldsClient:
         resend_safe: bool,
     ) -> httpx2.Response:
         """One HTTP attempt, after a rate-limit slot, within what is left of the call's time."""
-        await self.limiter.acquire(deadline)
+        await self.budget.acquire(deadline)
         left = deadline - self._clock.monotonic()
         if not resend_safe and left < min(self._timeout, MIN_WRITE_ATTEMPT_SECONDS):
             # Too little time left for a write to get an answer before the host gives up:
             # better not to send it at all than to leave its outcome unknown.
+            free = await self.budget.seconds_until_free()
             raise RateLimitedError(
                 f"The rate-limit wait used up this call's time; nothing was sent. Retry after "
-                f"{max(1, round(self.limiter.seconds_until_free()))} s.",
-                retry_after=self.limiter.seconds_until_free(),
+                f"{max(1, round(free))} s.",
+                retry_after=free,
                 status=None,
             )
         self.requests_sent += 1

@@ -111,3 +111,12 @@ class WriteReplyUnreadableError(AfterWriteError):
             f"The change was made, but {what_happened}. Do not send it again: check with "
             f"{check_with} to see the record as it is now."
         )
+
+
+class SharedStateUnavailableError(LearnWorldsError):
+    """The shared state in Redis (LEARNWORLDS_REDIS_URL) cannot be reached or refused a command.
+
+    Nothing was sent to the school: no request goes out that the shared budget did not grant.
+    """
+
+    retryable = True

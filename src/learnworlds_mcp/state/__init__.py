@@ -1,1 +1,1 @@
-"""Shared state: one interface per kind of shared state, in-process and Redis implementations."""
+"""One interface per kind of shared state, in-process and Redis implementations."""

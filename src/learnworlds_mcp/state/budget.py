@@ -1,14 +1,17 @@
-"""The client-side request budget: at most N requests in any window of W seconds.
+"""The school's request budget: at most N requests in any window of W seconds.
 
-Every request to the school — token requests included — reserves a slot here first. Slots are
-handed out in order of arrival; a slot is the earliest moment at which sending keeps every
-rolling window within budget, counted with a safety margin because the school counts requests
-when they *arrive*, and network jitter can bunch them up.
+Every request to the school — token requests included — takes a slot in the budget first. The
+school counts requests when they *arrive*, and network jitter can bunch them up, so every window
+is counted with a safety margin (`WINDOW_MARGIN_SECONDS`).
+
+`RateBudget` is what the client needs of a budget. `InProcessBudget` keeps it in this process
+(one server, the default); `state.redis_budget.RedisBudget` shares one window between replicas.
 """
 
 from __future__ import annotations
 
 from collections import deque
+from typing import Protocol
 
 from learnworlds_mcp.clock import Clock
 from learnworlds_mcp.errors import RateLimitedError
@@ -17,8 +20,39 @@ from learnworlds_mcp.errors import RateLimitedError
 WINDOW_MARGIN_SECONDS = 0.2
 
 
-class RateLimiter:
-    """A sliding-window limiter shared by all concurrent calls of one client."""
+class RateBudget(Protocol):
+    """The school's request budget as the client uses it. Times are on the client's clock."""
+
+    async def acquire(self, deadline: float) -> None:
+        """Return when a request may be sent now; raise `RateLimitedError` at once if that
+        moment would come after `deadline` (a `Clock.monotonic()` time)."""
+        ...
+
+    async def pause(self, seconds: float) -> None:
+        """Hold every request for `seconds` from now (the school answered 429)."""
+        ...
+
+    async def seconds_until_free(self) -> float:
+        """How long until a slot frees up if no new request is sent."""
+        ...
+
+
+def rate_limited(wait: float) -> RateLimitedError:
+    """The error for a slot that would come `wait` seconds from now, after the call's deadline."""
+    return RateLimitedError(
+        f"The LearnWorlds rate limit is used up by earlier requests; retry after {wait:.0f} s.",
+        retry_after=wait,
+        status=None,
+    )
+
+
+class InProcessBudget:
+    """A sliding-window budget shared by all concurrent calls of one client, in this process.
+
+    Slots are handed out in order of arrival; a slot is the earliest moment at which sending
+    keeps every rolling window within budget. A caller reserves its slot at once and sleeps
+    until it comes.
+    """
 
     def __init__(self, requests: int, seconds: float, clock: Clock) -> None:
         if requests < 1 or seconds <= 0:
@@ -43,13 +77,7 @@ class RateLimiter:
         while True:
             slot = self.next_slot()
             if slot > deadline:
-                wait = slot - self._clock.monotonic()
-                raise RateLimitedError(
-                    "The LearnWorlds rate limit is used up by earlier requests; "
-                    f"retry after {wait:.0f} s.",
-                    retry_after=wait,
-                    status=None,
-                )
+                raise rate_limited(slot - self._clock.monotonic())
             self._slots.append(slot)  # reserved synchronously: no other task can take it
             delay = slot - self._clock.monotonic()
             if delay > 0:
@@ -58,10 +86,10 @@ class RateLimiter:
                 return
             # The school pushed back (429) while we waited: the reserved slot is void.
 
-    def pause(self, seconds: float) -> None:
+    async def pause(self, seconds: float) -> None:
         """Hold every request for `seconds` from now (the school answered 429)."""
         self._paused_until = max(self._paused_until, self._clock.monotonic() + seconds)
 
-    def seconds_until_free(self) -> float:
+    async def seconds_until_free(self) -> float:
         """How long until a slot frees up if no new request is sent."""
         return max(0.0, self.next_slot() - self._clock.monotonic())

@@ -1,11 +1,11 @@
-"""The client-side limiter: never more than N requests in any window, in virtual time."""
+"""The in-process budget: never more than N requests in any window, in virtual time."""
 
 import anyio
 import pytest
 
 from learnworlds_mcp.clock import FakeClock
 from learnworlds_mcp.errors import RateLimitedError
-from learnworlds_mcp.ratelimit import WINDOW_MARGIN_SECONDS, RateLimiter
+from learnworlds_mcp.state.budget import WINDOW_MARGIN_SECONDS, InProcessBudget
 
 
 def max_in_any_window(times: list[float], window: float) -> int:
@@ -20,7 +20,7 @@ def max_in_any_window(times: list[float], window: float) -> int:
 
 async def test_concurrent_callers_never_exceed_the_budget() -> None:
     clock = FakeClock()
-    limiter = RateLimiter(30, 10.0, clock)
+    limiter = InProcessBudget(30, 10.0, clock)
     sent: list[float] = []
 
     async def call() -> None:
@@ -40,7 +40,7 @@ async def test_concurrent_callers_never_exceed_the_budget() -> None:
 
 async def test_first_requests_go_at_once() -> None:
     clock = FakeClock()
-    limiter = RateLimiter(5, 10.0, clock)
+    limiter = InProcessBudget(5, 10.0, clock)
     for _ in range(5):
         await limiter.acquire(deadline=clock.monotonic())
     assert clock.monotonic() == 1_000.0
@@ -48,7 +48,7 @@ async def test_first_requests_go_at_once() -> None:
 
 async def test_a_wait_past_the_deadline_fails_at_once_and_says_when() -> None:
     clock = FakeClock()
-    limiter = RateLimiter(2, 10.0, clock)
+    limiter = InProcessBudget(2, 10.0, clock)
     await limiter.acquire(deadline=clock.monotonic())
     await limiter.acquire(deadline=clock.monotonic())
     with pytest.raises(RateLimitedError) as caught:
@@ -60,13 +60,13 @@ async def test_a_wait_past_the_deadline_fails_at_once_and_says_when() -> None:
 
 async def test_pause_holds_every_request() -> None:
     clock = FakeClock()
-    limiter = RateLimiter(30, 10.0, clock)
-    limiter.pause(4.0)
+    limiter = InProcessBudget(30, 10.0, clock)
+    await limiter.pause(4.0)
     await limiter.acquire(deadline=clock.monotonic() + 100)
     assert clock.monotonic() == pytest.approx(1_004.0)
-    assert limiter.seconds_until_free() == 0.0
+    assert await limiter.seconds_until_free() == 0.0
 
 
 def test_a_limit_needs_a_positive_budget() -> None:
     with pytest.raises(ValueError):
-        RateLimiter(0, 10.0, FakeClock())
+        InProcessBudget(0, 10.0, FakeClock())
