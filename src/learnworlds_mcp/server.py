@@ -29,6 +29,8 @@ def selected_tools(settings: Settings) -> list[ToolSpec]:
 
 
 def instructions_for(settings: Settings) -> str:
+    """What the model is told at `initialize`: how to use the tools, and which changes are off
+    and how the operator turns them on (the text follows the gates)."""
     kinds = settings.tool_kinds
     lines = [
         "Tools for one LearnWorlds school. Users can be named by id or email. List tools are "
@@ -38,13 +40,16 @@ def instructions_for(settings: Settings) -> str:
     ]
     if "write" not in kinds:
         lines.append(
-            "Read-only: the operator has not allowed changes (--allow-writes / "
-            "LEARNWORLDS_ALLOW_WRITES turns on additive changes)."
+            "Read-only: changes are off. The operator turns on additive changes (create, add, "
+            "enroll) by starting the server with --allow-writes (LEARNWORLDS_ALLOW_WRITES=1), "
+            "and changes that overwrite or remove with --allow-destructive as well "
+            "(LEARNWORLDS_ALLOW_DESTRUCTIVE=1)."
         )
     elif "destructive" not in kinds:
         lines.append(
-            "Additive changes are on; changes that overwrite or remove are off "
-            "(--allow-destructive / LEARNWORLDS_ALLOW_DESTRUCTIVE). Use dry_run to preview."
+            "Additive changes are on; use dry_run to preview one. Changes that overwrite or "
+            "remove (update, suspend, unenroll, remove) are off: the operator turns them on by "
+            "starting the server with --allow-destructive (LEARNWORLDS_ALLOW_DESTRUCTIVE=1)."
         )
     else:
         lines.append(
