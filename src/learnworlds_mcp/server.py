@@ -1,6 +1,5 @@
 """build_server: the MCP server for one school, with exactly the tools the operator allowed."""
 
-import inspect
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -92,13 +91,11 @@ def _tool_from(spec: ToolSpec) -> Tool:
         spec.fn,
         name=spec.name,
         title=spec.title,
-        description=inspect.cleandoc(spec.fn.__doc__ or ""),
+        description=" ".join((spec.fn.__doc__ or "").split()),  # one line: no "\n" escapes
         annotations=spec.annotations,
         structured_output=True,
     )
     tool.parameters = slim_schema(tool.parameters)
     if tool.fn_metadata.output_schema is not None:
-        tool.fn_metadata.output_schema = slim_schema(
-            tool.fn_metadata.output_schema, keep_defaults=False
-        )
+        tool.fn_metadata.output_schema = slim_schema(tool.fn_metadata.output_schema, output=True)
     return tool

@@ -80,12 +80,11 @@ async def get_single_learnworlds_group_report_by_id(
     group_id: Annotated[str, Field(description="Group id or title.")],
     member_limit: Annotated[int, Field(ge=0, le=500, description="Members listed.")] = 25,
     max_calls: Annotated[int, Field(ge=30, le=MAX_REPORT_CALLS)] = DEFAULT_REPORT_CALLS,
-    resume_from: Annotated[int | None, Field(ge=1, description="From a partial report.")] = None,
+    resume_from: Annotated[int | None, Field(ge=1)] = None,
 ) -> Annotated[CallToolResult, GroupReport]:
-    """Cohort report: managers (with NPS, is_instructor), courses, every member's progress per course (summed per
-    course), last logins, and the member_limit members furthest behind. Costs 1 + courses +
-    members/20 + members API calls (one progress read per member; ~1 min per 180 calls); at
-    most max_calls, then a partial report: call again with resume_from to finish the tally."""
+    """Cohort report (group by id or title): managers with NPS, courses, members' progress
+    per course, last logins, the member_limit furthest behind. ~1 API call per member; past
+    max_calls, call again with resume_from."""
     client = client_of(ctx)
     budget = CallBudget(max_calls)
     # A continuation by id finds its tally without a call; a title is resolved first.

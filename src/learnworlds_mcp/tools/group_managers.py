@@ -75,14 +75,13 @@ async def manager_profiles(
 async def list_all_learnworlds_group_managers(
     ctx: Context,
     enroll_users_on_courses: Annotated[
-        bool | None, Field(description="true: only groups that auto-enroll; false: only others.")
+        bool | None, Field(description="true: auto-enrolling groups only.")
     ] = None,
     title_contains: TitleContains = None,
-    resume_from: Annotated[str | None, Field(description="From a partial result.")] = None,
+    resume_from: str | None = None,
 ) -> Annotated[CallToolResult, GroupManagerTable]:
-    """Group managers as one table, a row per group and manager: email, NPS score,
-    is_instructor, is_admin. One call reads the groups list (20 a call) and each manager's
-    record once, at most 60 calls; a partial result gives resume_from."""
+    """Group managers, a row per group and manager: email, NPS score, is_instructor,
+    is_admin. At most 60 API calls; if partial, call again with resume_from."""
     client = client_of(ctx)
     budget = CallBudget(MAX_MANAGER_CALLS)
     name_matches = title_filter(title_contains)

@@ -134,8 +134,8 @@ async def list_all_learnworlds_groups(
     page: Page = 1,
     title_contains: TitleContains = None,
 ) -> Annotated[CallToolResult, GroupList]:
-    """User groups (cohorts) with courses, managers, capacity; newest first, 20 a page.
-    Repeat with page = next_page until it is null."""
+    """Groups (cohorts) with courses, managers, capacity; newest first, 20 a page: repeat
+    with page = next_page until null."""
     client = client_of(ctx)
 
     async def fetch(n: int) -> Any:
@@ -217,8 +217,7 @@ def members_fetcher(
 async def list_all_learnworlds_group_members(
     ctx: Context, group_id: GroupId, page: Page = 1, include_suspended: bool = False
 ) -> Annotated[CallToolResult, UserList]:
-    """List a group's members, newest first, 20 a page: repeat with page = next_page until it
-    is null. An empty group is an empty list."""
+    """A group's members, newest first, 20 a page: repeat with page = next_page until null."""
     fetch = members_fetcher(client_of(ctx), group_id, include_suspended=include_suspended)
     envelope = read_envelope(await fetch(page), requested_page=page)
     if not envelope.paged:
@@ -285,7 +284,7 @@ def user_groups_from(payload: Any) -> list[dict[str, Any]]:
 async def list_all_learnworlds_user_groups(
     ctx: Context, user_id: UserRef
 ) -> Annotated[CallToolResult, UserGroupList]:
-    """List the groups a user is a member of (id and title). Not paged."""
+    """The groups a user is in (id, title). Not paged."""
     path = api_path("/v2/users/{user_id}/user-groups", user_id=user_id)
     try:
         payload = await client_of(ctx).get(path)
