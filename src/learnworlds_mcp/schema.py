@@ -24,7 +24,22 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from pydantic.json_schema import GenerateJsonSchema
+
 _NULL = {"type": "null"}
+
+
+class PlainDefaults(GenerateJsonSchema):
+    """Pydantic's JSON schema generator, without its costly path for plain JSON defaults.
+
+    Pydantic encodes every default through a fresh `TypeAdapter`; for `None`, booleans,
+    numbers and strings that is the value itself. This is most of the cost of a result model's
+    schema, so start-up builds the output schemas with this generator."""
+
+    def encode_default(self, dft: Any) -> Any:
+        if dft is None or type(dft) in (bool, int, float, str):
+            return dft
+        return super().encode_default(dft)
 
 
 def slim_schema(

@@ -1,18 +1,22 @@
 """build_server: the MCP server for one school, with exactly the tools the operator allowed."""
 
+import inspect
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from functools import cache
+from typing import Annotated, Any, get_args, get_origin
 
 import httpx2
 from mcp.server.mcpserver import MCPServer
 from mcp.server.mcpserver.tools import Tool
+from pydantic import BaseModel
 
 from learnworlds_mcp import __version__
 from learnworlds_mcp.client import LearnWorldsClient
 from learnworlds_mcp.clock import Clock
 from learnworlds_mcp.config import TOOLSETS, Settings
 from learnworlds_mcp.prompts import register_prompts
-from learnworlds_mcp.schema import slim_schema
+from learnworlds_mcp.schema import PlainDefaults, slim_schema
 from learnworlds_mcp.tools import TOOLS, ToolSpec
 from learnworlds_mcp.tools.common import AppContext
 
@@ -86,16 +90,36 @@ def build_server(
 
 
 def _tool_from(spec: ToolSpec) -> Tool:
-    """An SDK tool for one table row, with its docstring as description and slim schemas."""
+    """An SDK tool for one table row, with its docstring as description and slim schemas.
+
+    Each tool returns a `CallToolResult` built from its result model (`compact_result`), so
+    the SDK is not asked to derive and re-validate an output model: the tool advertises the
+    model's slim schema, built once per model however many tools share it.
+    """
     tool = Tool.from_function(
         spec.fn,
         name=spec.name,
         title=spec.title,
         description=" ".join((spec.fn.__doc__ or "").split()),  # one line: no "\n" escapes
         annotations=spec.annotations,
-        structured_output=True,
+        structured_output=False,
     )
     tool.parameters = slim_schema(tool.parameters)
-    if tool.fn_metadata.output_schema is not None:
-        tool.fn_metadata.output_schema = slim_schema(tool.fn_metadata.output_schema, output=True)
+    tool.fn_metadata.output_schema = output_schema(result_model(spec))  # shared, never changed
     return tool
+
+
+def result_model(spec: ToolSpec) -> type[BaseModel]:
+    """The model in a tool's `-> Annotated[CallToolResult, Model]` annotation."""
+    returns = inspect.signature(spec.fn).return_annotation
+    args = get_args(returns)
+    if get_origin(returns) is not Annotated or len(args) != 2 or not issubclass(args[1], BaseModel):
+        raise TypeError(f"{spec.name} must be annotated -> Annotated[CallToolResult, Model]")
+    model: type[BaseModel] = args[1]
+    return model
+
+
+@cache
+def output_schema(model: type[BaseModel]) -> dict[str, Any]:
+    """The slim output schema of a result model (computed once per model)."""
+    return slim_schema(model.model_json_schema(schema_generator=PlainDefaults), output=True)
