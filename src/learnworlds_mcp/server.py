@@ -1,32 +1,42 @@
-"""build_server: the MCP server for one school, with exactly the tools the operator allowed."""
+"""build_server: the MCP server for one school, with exactly the tools the operator allowed.
 
+Tools are listed from the catalog (`catalog.json`, see `learnworlds_mcp.catalog`): start-up
+imports no tool module and builds no tool; each tool is built on its first call.
+"""
+
+import importlib
 import inspect
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from functools import cache
-from typing import Annotated, Any, get_args, get_origin
+from typing import TYPE_CHECKING, Annotated, Any, get_args, get_origin
 
 import httpx2
 from mcp.server.mcpserver import MCPServer
 from mcp.server.mcpserver.tools import Tool
-from pydantic import BaseModel
+from mcp.server.mcpserver.utilities.func_metadata import ArgModelBase, FuncMetadata
+from pydantic import BaseModel, PrivateAttr
 
 from learnworlds_mcp import __version__
+from learnworlds_mcp.catalog import CatalogEntry, catalog
 from learnworlds_mcp.client import LearnWorldsClient
 from learnworlds_mcp.clock import Clock
 from learnworlds_mcp.config import TOOLSETS, Settings
 from learnworlds_mcp.prompts import register_prompts
 from learnworlds_mcp.schema import PlainDefaults, slim_schema
-from learnworlds_mcp.tools import TOOLS, ToolSpec
 from learnworlds_mcp.tools.common import AppContext
+from learnworlds_mcp.tools.registry import ToolSpec
+
+if TYPE_CHECKING:
+    from mcp.server.mcpserver.context import Context
 
 KIND_ORDER = ("read", "write", "destructive")
 
 
-def selected_tools(settings: Settings) -> list[ToolSpec]:
+def selected_tools(settings: Settings) -> list[CatalogEntry]:
     """The rows of the tool table this configuration exposes — the one gating rule."""
     kinds = settings.tool_kinds
-    chosen = [t for t in TOOLS if t.toolset in settings.toolsets and t.kind in kinds]
+    chosen = [t for t in catalog() if t.toolset in settings.toolsets and t.kind in kinds]
     # A stable order for clients: reads, writes, destructive; by toolset within each kind.
     return sorted(chosen, key=lambda t: (KIND_ORDER.index(t.kind), TOOLSETS.index(t.toolset)))
 
@@ -75,7 +85,7 @@ def build_server(
         async with LearnWorldsClient(settings, transport=transport, clock=clock) as client:
             yield AppContext(client=client, settings=settings)
 
-    tools = [_tool_from(spec) for spec in selected_tools(settings)]
+    tools: list[Tool] = [CatalogTool.listing(entry) for entry in selected_tools(settings)]
     server = MCPServer(
         "learnworlds-mcp",
         title="LearnWorlds",
@@ -89,7 +99,60 @@ def build_server(
     return server
 
 
-def _tool_from(spec: ToolSpec) -> Tool:
+class _NotBuiltYet(ArgModelBase):
+    """The argument model of a tool not built yet (its real one comes with its first call)."""
+
+
+class CatalogTool(Tool):
+    """A tool as the catalog lists it; its module is imported and the SDK tool built (once
+    per process) on its first call, which then runs it: validation, context and all."""
+
+    _module: str = PrivateAttr(default="")
+
+    @classmethod
+    def listing(cls, entry: CatalogEntry) -> "CatalogTool":
+        tool = cls(
+            fn=_not_built,
+            name=entry.name,
+            title=entry.title,
+            description=entry.description,
+            parameters=entry.input_schema,
+            fn_metadata=FuncMetadata(arg_model=_NotBuiltYet, output_schema=entry.output_schema),
+            is_async=True,
+            context_kwarg=None,
+            annotations=entry.annotations,
+        )
+        tool._module = entry.module
+        return tool
+
+    async def run(
+        self, arguments: dict[str, Any], context: "Context[Any, Any]", convert_result: bool = False
+    ) -> Any:
+        return await built_tool(self.name, self._module).run(arguments, context, convert_result)
+
+
+async def _not_built(**_: Any) -> None:  # pragma: no cover - CatalogTool.run never calls it
+    raise RuntimeError("a catalog tool runs through its built tool")
+
+
+_BUILT: dict[str, Tool] = {}
+
+
+def built_tool(name: str, module: str) -> Tool:
+    """The SDK tool `name`, built from its table row on first use (importing `module`)."""
+    built = _BUILT.get(name)
+    if built is None:
+        importlib.import_module(module)
+        from learnworlds_mcp.tools.registry import TOOLS
+
+        spec = next((t for t in TOOLS if t.name == name), None)
+        if spec is None:  # the catalog names a tool the code no longer has
+            raise RuntimeError(f"{name} is in catalog.json but not in {module}")
+        built = _BUILT[name] = tool_from(spec)
+    return built
+
+
+def tool_from(spec: ToolSpec) -> Tool:
     """An SDK tool for one table row, with its docstring as description and slim schemas.
 
     Each tool returns a `CallToolResult` built from its result model (`compact_result`), so
