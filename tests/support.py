@@ -70,14 +70,32 @@ async def connected(
     SCHOOLS.append(school)
     async with Client(server, **client_options) as client:
         call_tool = client.call_tool
+        output_schemas: dict[str, dict[str, Any] | None] = {}
 
         async def recorded(*args: Any, **kwargs: Any) -> CallToolResult:
             result = await call_tool(*args, **kwargs)
             RESULTS.append(result.model_dump_json())
+            name = args[0] if args else kwargs["name"]
+            if not result.is_error:
+                if name not in output_schemas:
+                    listed = (await client.list_tools()).tools
+                    output_schemas.update({t.name: t.output_schema for t in listed})
+                check_output_schema(name, output_schemas.get(name), result)
             return result
 
         client.call_tool = recorded  # type: ignore[method-assign]
         yield client
+
+
+def check_output_schema(name: str, schema: dict[str, Any] | None, result: CallToolResult) -> None:
+    """A tool's structured result validates against the outputSchema it advertises in
+    tools/list (JSON Schema 2020-12, with `jsonschema`), as a validating client checks it."""
+    from jsonschema import Draft202012Validator
+
+    assert schema is not None, f"{name} advertises no outputSchema"
+    Draft202012Validator.check_schema(schema)
+    errors = list(Draft202012Validator(schema).iter_errors(result.structured_content))
+    assert not errors, f"{name}: structuredContent does not match outputSchema: {errors[0]}"
 
 
 def payload(result: CallToolResult) -> Any:

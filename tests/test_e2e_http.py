@@ -54,7 +54,7 @@ async def test_the_same_tools_and_prompts_over_http(
             hidden = await client.call_tool("suspend_a_learnworlds_user", {"user_id": "a"})
             view = await client.read_resource("ui://learnworlds/cohort-report.html")
     assert server.members == 0
-    assert len(tools) == 17 and "list_all_learnworlds_users" in tools
+    assert len(tools) == 18 and "list_all_learnworlds_users" in tools
     assert not any(t.startswith(("create_", "suspend_", "update_")) for t in tools)
     assert prompts == [
         "learnworlds_cohort_report",

@@ -46,9 +46,10 @@ ENDPOINTS: dict[str, list[str]] = {
     "get_single_learnworlds_user_role_by_id": ["GET /v2/users/{}/user-role"],
     "list_all_learnworlds_inactive_staff": ["GET /v2/users"],
     "get_single_learnworlds_group_report_by_id": [
-        "GET /v2/user_groups/{}", "GET /v2/courses/{}", "GET /v2/user_groups/{}/users",
-        "GET /v2/users/{}/progress",
+        "GET /v2/user_groups/{}", "GET /v2/user_groups", "GET /v2/users/{}", "GET /v2/courses/{}",
+        "GET /v2/user_groups/{}/users", "GET /v2/users/{}/progress",
     ],
+    "list_all_learnworlds_group_managers": ["GET /v2/user_groups", "GET /v2/users/{}"],
     "get_single_learnworlds_user_overview_by_id": [
         "GET /v2/users/{}", "GET /v2/users/{}/user-role", "GET /v2/users/{}/user-groups",
         "GET /v2/users/{}/courses", "GET /v2/users/{}/progress", "GET /v2/event-logs",

@@ -64,7 +64,7 @@ async def test_hidden_is_the_same_as_absent(mode: str) -> None:
             )
     assert resources == narrow_resources and COHORT_VIEW not in resources
     assert unreadable[0] == unreadable[1] and "hidden" not in unreadable[0]
-    assert seen == expected and len(seen) < 30
+    assert seen == expected and len(seen) < 31
     assert prompts == narrow_prompts and "learnworlds_cohort_report" not in prompts
     assert hidden.is_error and hidden.content == absent.content
     assert nothing_sent
@@ -75,4 +75,4 @@ async def test_hidden_is_the_same_as_absent(mode: str) -> None:
 async def test_no_gates_means_the_servers_own() -> None:
     server, _ = gated_server(None)
     async with Client(server) as client:
-        assert len((await client.list_tools()).tools) == 30
+        assert len((await client.list_tools()).tools) == 31

@@ -22,7 +22,7 @@ from learnworlds_mcp.sandbox import SandboxSchool, serve_sandbox
 from tests.http_server import RunningServer, http_client, running_server, wait_until
 from tests.support import console_script, error_text, learner, payload, stdio_env
 
-ALL_TOOLS = 30
+ALL_TOOLS = 31
 
 
 @dataclass

@@ -18,6 +18,7 @@ from pydantic import SecretStr
 
 from learnworlds_mcp.config import TOOLSETS, Settings
 from learnworlds_mcp.server import build_server
+from tests.support import connected, make_school
 
 SNAPSHOTS = Path(__file__).parent / "snapshots"
 README = Path(__file__).parent.parent / "README.md"
@@ -76,6 +77,39 @@ async def test_tools_list_matches_its_snapshot(gate: str) -> None:
         path.write_text(rendered)
     assert path.exists(), f"no snapshot {path.name}: run with UPDATE_SNAPSHOTS=1"
     assert json.loads(path.read_text()) == json.loads(rendered)
+
+
+def test_the_catalog_is_what_the_code_says() -> None:
+    """Start-up lists tools from catalog.json; it must say exactly what building every tool
+    from the table says (regenerated with UPDATE_SNAPSHOTS=1)."""
+    from learnworlds_mcp import catalog
+
+    rendered = catalog.render(catalog.generate())
+    if os.environ.get("UPDATE_SNAPSHOTS"):
+        catalog.CATALOG_PATH.write_text(rendered, "utf-8")
+        catalog.catalog.cache_clear()
+    assert catalog.CATALOG_PATH.read_text("utf-8") == rendered, (
+        "catalog.json is stale: run UPDATE_SNAPSHOTS=1 uv run pytest tests/test_tool_surface.py"
+    )
+
+
+async def test_a_listed_tool_is_built_on_its_first_call_and_then_reused() -> None:
+    from learnworlds_mcp import server as server_module
+
+    school = make_school(users=20)
+    server_module._BUILT.pop("list_all_learnworlds_roles", None)
+    async with connected(school) as client:
+        listed = {t.name: t for t in (await client.list_tools()).tools}
+        assert "list_all_learnworlds_roles" not in server_module._BUILT
+        for _ in range(2):
+            result = await client.call_tool("list_all_learnworlds_roles", {})
+            assert not result.is_error and result.structured_content
+        built = server_module._BUILT["list_all_learnworlds_roles"]
+        # The built tool's schemas are the ones the list advertised.
+        assert built.parameters == listed["list_all_learnworlds_roles"].input_schema
+        assert built.output_schema == listed["list_all_learnworlds_roles"].output_schema
+        bad = await client.call_tool("list_all_learnworlds_roles", {"access_level": ["nobody"]})
+        assert bad.is_error  # validation by the built tool's argument model
 
 
 @pytest.mark.parametrize("gate", sorted(GATES))

@@ -12,7 +12,7 @@ import pytest
 
 from learnworlds_mcp.clock import FakeClock
 from learnworlds_mcp.sandbox import LoggedRequest, SandboxSchool
-from learnworlds_mcp.tools import cohort_report, inactive_staff, user_overview
+from learnworlds_mcp.tools import cohort_report, group_managers, inactive_staff, user_overview
 from tests.support import connected, error_text, make_school, payload
 
 STAFF_LEVELS = ("admin", "instructor", "reporter", "license_reporter")
@@ -64,6 +64,114 @@ def api_requests(school: SandboxSchool) -> list[LoggedRequest]:
 
 def cohort(school: SandboxSchool):
     return max(school.groups, key=lambda g: len(school.group_members(g.id)))
+
+
+# ---------------------------------------------------------------------------- group managers
+
+
+def manager_rows(school: SandboxSchool, **filters: Any) -> set[tuple[str, str, str | None]]:
+    auto = filters.get("enroll_users_on_courses")
+    needle = str(filters.get("title_contains", "")).casefold()
+    return {
+        (g.id, m, school.user(m).email)  # type: ignore[union-attr]
+        for g in school.groups
+        if (auto is None or g.enroll_users_on_courses is auto) and needle in g.title.casefold()
+        for m in g.manager_ids
+    }
+
+
+def rows_of(table: dict[str, Any]) -> set[tuple[str, str, str | None]]:
+    return {(r["group_id"], r["manager_id"], r.get("email")) for r in table["items"]}
+
+
+@pytest.mark.parametrize(
+    "filters",
+    [{}, {"enroll_users_on_courses": False}, {"title_contains": "acme"}],
+    ids=["all", "not-auto-enrolling", "title"],
+)
+async def test_group_managers_follow_the_filters(
+    school: SandboxSchool, filters: dict[str, Any]
+) -> None:
+    async with connected(school) as client:
+        table = payload(await client.call_tool("list_all_learnworlds_group_managers", filters))
+    expected = manager_rows(school, **filters)
+    assert expected and rows_of(table) == expected
+    assert table["complete"] and "resume_from" not in table
+    distinct = {m for _, m, _ in expected}
+    assert table["api_calls"] == 1 + len(distinct) == len(api_requests(school))
+    for row in table["items"]:
+        user = school.user(row["manager_id"])
+        assert row.get("nps_score") == user.nps_score  # type: ignore[union-attr]
+        assert row["is_admin"] is (school.role(user.role_id).access_level == "admin")  # type: ignore[union-attr]
+    assert_paced(school)
+
+
+async def test_group_managers_bound_gives_a_cursor_that_finishes_the_table(
+    school: SandboxSchool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(group_managers, "MAX_MANAGER_CALLS", 4)  # a groups page + 3 managers
+    progress = Progress()
+    async with connected(school) as client:
+        first = payload(
+            await client.call_tool(
+                "list_all_learnworlds_group_managers", {}, progress_callback=progress
+            )
+        )
+        second = payload(
+            await client.call_tool(
+                "list_all_learnworlds_group_managers", {"resume_from": first["resume_from"]}
+            )
+        )
+        rest = second
+        while not rest["complete"]:
+            rest = payload(
+                await client.call_tool(
+                    "list_all_learnworlds_group_managers", {"resume_from": rest["resume_from"]}
+                )
+            )
+            second["items"] += rest["items"]
+    assert first["complete"] is False and first["api_calls"] == 4
+    assert first["managers_read"] == 3 and f"resume_from={first['resume_from']!r}" in first["note"]
+    assert progress.seen
+    # The continuation adds exactly the managers not read yet: nothing twice, nothing missed.
+    assert rows_of(first).isdisjoint(rows_of(second))
+    assert rows_of(first) | rows_of(second) == manager_rows(school)
+    assert not second["groups_without_managers"]  # listed once, by the first call
+    assert_paced(school)
+
+
+async def test_a_cohort_report_names_its_group_by_title(school: SandboxSchool) -> None:
+    small = next(g for g in school.groups if 5 <= len(school.group_members(g.id)) <= 20)
+    async with connected(school) as client:
+        by_title = payload(
+            await client.call_tool(
+                "get_single_learnworlds_group_report_by_id",
+                {"group_id": f"  {small.title.upper()} "},
+            )
+        )
+        ambiguous = error_text(
+            await client.call_tool(
+                "get_single_learnworlds_group_report_by_id", {"group_id": "acme"}
+            )
+        )
+        unknown = error_text(
+            await client.call_tool(
+                "get_single_learnworlds_group_report_by_id", {"group_id": "No Such Cohort"}
+            )
+        )
+        unknown_id = error_text(
+            await client.call_tool(
+                "get_single_learnworlds_group_report_by_id", {"group_id": "0" * 24}
+            )
+        )
+    check_report(by_title, expected_report(school, small.id))
+    acme = [g for g in school.groups if "acme" in g.title.casefold()]
+    assert len(acme) == 2
+    assert "2 groups match" in ambiguous
+    assert all(g.id in ambiguous and g.title in ambiguous for g in acme)
+    assert "No group with id or title 'No Such Cohort'" in unknown
+    assert "list_all_learnworlds_groups" in unknown
+    assert "No group with id or title" in unknown_id
 
 
 # ---------------------------------------------------------------------------- inactive staff
@@ -251,8 +359,10 @@ async def test_cohort_report_of_300_members_in_two_bounded_calls(school: Sandbox
     assert second["group"]["title"] == group.title
     assert [m["id"] for m in second["group"]["group_managers"]] == group.manager_ids
     assert second["group"]["products"] == group.course_ids
-    # One progress read per member, one members page per 20, the group and its courses.
-    assert first["api_calls"] + second["api_calls"] == 1 + len(group.course_ids) + 15 + 300
+    # One progress read per member, one members page per 20, the group, its managers and its
+    # courses (the continuation finds its tally by id without a call).
+    expected_calls = 1 + len(group.manager_ids) + len(group.course_ids) + 15 + 300
+    assert first["api_calls"] + second["api_calls"] == expected_calls
     assert_paced(school)
 
 

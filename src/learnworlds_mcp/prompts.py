@@ -32,8 +32,6 @@ from pydantic import Field
 
 from learnworlds_mcp.client import LearnWorldsClient
 from learnworlds_mcp.errors import LearnWorldsError
-from learnworlds_mcp.models.groups import course_slugs
-from learnworlds_mcp.pagination import walk_pages
 from learnworlds_mcp.tools.common import AppContext
 
 logger = logging.getLogger(__name__)
@@ -79,6 +77,8 @@ class TitleCache:
         entry = held.get(kind)
         if entry is not None and time.monotonic() - entry[0] < TITLES_TTL_SECONDS:
             return entry[1]
+        from learnworlds_mcp.pagination import walk_pages  # not needed to start: imported here
+
         path = "/v2/user_groups" if kind == "groups" else "/v2/courses"
 
         async def fetch(page: int) -> Any:
@@ -91,6 +91,8 @@ class TitleCache:
 
 
 def _titled(item: dict[str, Any]) -> Titled:
+    from learnworlds_mcp.models.groups import course_slugs
+
     return Titled(
         id=str(item["id"]),
         title=str(item["title"]),

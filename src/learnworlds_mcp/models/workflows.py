@@ -1,4 +1,5 @@
-"""Results of the workflow tools: inactive staff, a cohort report, a user overview."""
+"""Results of the workflow tools: inactive staff, group managers, a cohort report, a user
+overview."""
 
 from __future__ import annotations
 
@@ -6,7 +7,7 @@ from pydantic import BaseModel, Field
 
 from learnworlds_mcp.models.common import IsoTime, Record
 from learnworlds_mcp.models.enrollments import Enrollment
-from learnworlds_mcp.models.groups import Group, GroupRef
+from learnworlds_mcp.models.groups import Group, GroupManager, GroupRef
 from learnworlds_mcp.models.users import RoleWithAssignments, UserRole, UserSummary
 
 
@@ -38,6 +39,40 @@ class InactiveStaff(Partial):
     resume_from: str | None = Field(default=None, description="Pass back to continue.")
 
 
+class ManagerProfile(GroupManager):
+    """A group manager with what their own record adds (absent: the record could not be read)."""
+
+    nps_score: int | None = None
+    is_instructor: bool | None = None
+    is_admin: bool | None = None
+
+
+class ManagerRow(Record):
+    """One row of the group-managers table: a group and one of its managers."""
+
+    group_id: str
+    group_title: str | None = None
+    manager_id: str
+    email: str | None = None
+    username: str | None = None
+    nps_score: int | None = None
+    is_instructor: bool | None = None
+    is_admin: bool | None = None
+
+
+class GroupManagerTable(Partial):
+    items: list[ManagerRow] = Field(description="By group (newest first), then manager.")
+    total_items: int
+    groups_matched: int
+    groups_without_managers: list[GroupRef]
+    managers_read: int = Field(description="Distinct managers whose record was read.")
+    resume_from: str | None = Field(default=None, description="Pass back to continue.")
+
+
+class ReportGroup(Group):
+    group_managers: list[ManagerProfile] = Field(default_factory=list)  # type: ignore[assignment]
+
+
 class CohortCourse(Record):
     course_id: str
     title: str | None = None
@@ -60,7 +95,7 @@ class CohortMember(Record):
 
 
 class GroupReport(Partial):
-    group: Group
+    group: ReportGroup
     member_count: int
     members_read: int = Field(description="Members whose progress is counted.")
     courses: list[CohortCourse]

@@ -26,7 +26,7 @@ from learnworlds_mcp.remote.auth import RemoteAuth, build_remote_auth
 from learnworlds_mcp.remote.gate import Gates, MemberGate
 from learnworlds_mcp.remote.members import Member, MemberDirectory
 from learnworlds_mcp.server import build_server, selected_tools
-from learnworlds_mcp.state.oauth import MemoryOAuthStore
+from learnworlds_mcp.state.shared import shared_state
 
 MCP_PATH = "/mcp"
 MAX_MCP_BODY_BYTES = 1024 * 1024
@@ -100,13 +100,14 @@ def build_http_app(
 ) -> HttpApp:
     """The ASGI app for `--transport http` (`settings.port` must be the port actually bound)."""
     members = MemberDirectory(settings.members_file)
+    state = shared_state(settings, clock)
     auth = (
         None
         if settings.no_auth
         else build_remote_auth(
             settings.effective_public_url,
             members,
-            MemoryOAuthStore(clock),
+            state.oauth,
             server_gates=settings,
             clock=clock,
         )
@@ -121,6 +122,7 @@ def build_http_app(
         middleware=[gate],
         auth=None if auth is None else auth.settings,
         auth_server_provider=None if auth is None else auth.provider,
+        state=state,
     )
     app = server.streamable_http_app(
         streamable_http_path=MCP_PATH,
@@ -132,7 +134,17 @@ def build_http_app(
         auth.mount(app)
 
     async def healthz(_: Request) -> Response:
-        return JSONResponse({"status": "ok", "version": __version__})
+        if await state.healthy():
+            return JSONResponse({"status": "ok", "version": __version__})
+        return JSONResponse(
+            {
+                "status": "degraded",
+                "version": __version__,
+                "reason": f"the shared state at {state.where} cannot be reached "
+                "(LEARNWORLDS_REDIS_URL); tools answer errors until it is back",
+            },
+            status_code=503,
+        )
 
     app.add_route("/healthz", healthz, methods=["GET"])
     return HttpApp(app=BodyLimit(app), members=members.count())

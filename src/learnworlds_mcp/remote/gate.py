@@ -15,8 +15,8 @@ from typing import Any
 from mcp.server.context import CallNext, HandlerResult, ServerRequestContext
 from mcp.shared.exceptions import MCPError
 
+from learnworlds_mcp.catalog import CatalogEntry
 from learnworlds_mcp.prompts import PROMPT_TOOLS
-from learnworlds_mcp.tools import ToolSpec
 from learnworlds_mcp.views.registration import VIEWS
 
 VIEW_TOOLS = {view.uri: view.tool for view in VIEWS}
@@ -34,7 +34,7 @@ class Gates:
     kinds: frozenset[str]
     toolsets: frozenset[str]
 
-    def allow(self, spec: ToolSpec) -> bool:
+    def allow(self, spec: CatalogEntry) -> bool:
         return spec.kind in self.kinds and spec.toolset in self.toolsets
 
 
@@ -45,7 +45,7 @@ CallerGates = Callable[[], Gates | None]
 class MemberGate:
     """The server middleware that hides from each member what their gates do not allow."""
 
-    def __init__(self, tools: Collection[ToolSpec], caller_gates: CallerGates) -> None:
+    def __init__(self, tools: Collection[CatalogEntry], caller_gates: CallerGates) -> None:
         self._tools = {spec.name: spec for spec in tools}
         self._caller_gates = caller_gates
 

@@ -85,14 +85,14 @@ def past_moment(value: str | None, name: str) -> int | None:
 async def list_all_learnworlds_event_logs(
     ctx: Context,
     page: Page = 1,
-    user_id: Annotated[str | None, Field(description="User id or email.")] = None,
+    user_id: Annotated[str | None, Field(description="Id or email.")] = None,
     activity: Activity | None = None,
     created_after: IsoDate = None,
     created_before: IsoDate = None,
     sort: Literal["desc", "asc"] = "desc",
 ) -> Annotated[CallToolResult, EventList]:
-    """List event logs (logins, enrollments, purchases, completions…), newest first unless
-    sort=asc, 50 a page: repeat with page = next_page until it is null."""
+    """Event logs, newest first unless sort=asc, 50 a page: repeat with page = next_page
+    until null."""
     after = past_moment(created_after, "created_after")
     before = unix_seconds(created_before, "created_before", end_of_day=True)
     if after is not None and before is not None and after > before:

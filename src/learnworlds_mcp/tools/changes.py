@@ -56,10 +56,9 @@ WriteMethod = Literal["POST", "PUT", "DELETE"]
 P = ParamSpec("P")
 R = TypeVar("R")
 
-DryRun = Annotated[
-    bool,
-    Field(description="Only check and show the exact request and the record as it is now."),
-]
+# No description: the name says it, and the server's instructions (present whenever a change
+# tool is) say "use dry_run to preview"; the result's status `dry_run` shows the exact request.
+DryRun = bool
 
 MAX_TAGS = 50
 Tags = Annotated[

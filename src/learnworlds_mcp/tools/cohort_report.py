@@ -20,14 +20,16 @@ from learnworlds_mcp.models.workflows import (
     CohortCourse,
     CohortMember,
     GroupReport,
+    ReportGroup,
 )
 from learnworlds_mcp.pagination import CallBudget, read_envelope, walk_pages
 from learnworlds_mcp.paths import api_path
-from learnworlds_mcp.tools.common import DAY, GroupId, client_of, compact_result, run_concurrently
+from learnworlds_mcp.tools.common import DAY, client_of, compact_result, run_concurrently
 from learnworlds_mcp.tools.enrollments import PROGRESS_PAGE_SIZE
+from learnworlds_mcp.tools.group_managers import manager_profiles
 from learnworlds_mcp.tools.groups import (
     MEMBERS_PAGE_SIZE,
-    group_not_found,
+    find_group,
     members_fetcher,
 )
 from learnworlds_mcp.tools.registry import tool
@@ -45,7 +47,7 @@ TALLY_TTL_SECONDS = 15 * 60
 class _Tally:
     """A cohort report in the making: kept between a partial call and its continuation."""
 
-    group: Group
+    group: ReportGroup
     titles: dict[str, str | None]
     member_count: int
     rows: list[dict[str, Any]] = field(default_factory=list)
@@ -75,18 +77,25 @@ def _keep_tally(client: LearnWorldsClient, group_id: str, page: int, tally: _Tal
 @tool(toolset="groups", kind="read", title="Cohort report for a group")
 async def get_single_learnworlds_group_report_by_id(
     ctx: Context,
-    group_id: GroupId,
+    group_id: Annotated[str, Field(description="Group id or title.")],
     member_limit: Annotated[int, Field(ge=0, le=500, description="Members listed.")] = 25,
     max_calls: Annotated[int, Field(ge=30, le=MAX_REPORT_CALLS)] = DEFAULT_REPORT_CALLS,
-    resume_from: Annotated[int | None, Field(ge=1, description="From a partial report.")] = None,
+    resume_from: Annotated[int | None, Field(ge=1)] = None,
 ) -> Annotated[CallToolResult, GroupReport]:
-    """Cohort report: managers, courses, every member's progress per course (summed per
-    course), last logins, and the member_limit members furthest behind. Costs 1 + courses +
-    members/20 + members API calls (one progress read per member; ~1 min per 180 calls); at
-    most max_calls, then a partial report: call again with resume_from to finish the tally."""
+    """Cohort report (group by id or title): managers with NPS, courses, members' progress
+    per course, last logins, the member_limit furthest behind. ~1 API call per member; past
+    max_calls, call again with resume_from."""
     client = client_of(ctx)
     budget = CallBudget(max_calls)
-    tally = _take_tally(client, group_id, resume_from) if resume_from else None
+    # A continuation by id finds its tally without a call; a title is resolved first.
+    tally = _take_tally(client, group_id.strip(), resume_from) if resume_from else None
+    found: dict[str, Any] | None = None
+    if tally is None:
+        found = await find_group(client, group_id, budget)
+        group_id = str(found.get("id") or group_id)
+        tally = _take_tally(client, group_id, resume_from) if resume_from else None
+    else:
+        group_id = tally.group.id
     notes: list[str] = []
     if resume_from and tally is None:
         notes.append(
@@ -95,7 +104,8 @@ async def get_single_learnworlds_group_report_by_id(
             "without resume_from for the whole group."
         )
     if tally is None:
-        tally = await _start_tally(client, group_id, budget, 1 + MEMBERS_PAGE_SIZE)
+        assert found is not None  # no tally: the group was just read
+        tally = await _start_tally(client, Group.from_api(found), budget, 1 + MEMBERS_PAGE_SIZE)
     course_ids = list(tally.group.products)
     page_cost = 1 + (MEMBERS_PAGE_SIZE if course_ids else 0)
     next_page = resume_from or 1
@@ -166,15 +176,15 @@ async def get_single_learnworlds_group_report_by_id(
 
 
 async def _start_tally(
-    client: LearnWorldsClient, group_id: str, budget: CallBudget, page_cost: int
+    client: LearnWorldsClient, group: Group, budget: CallBudget, page_cost: int
 ) -> _Tally:
-    """Read the group and its courses' titles (titles only while a members page still fits)."""
-    budget.take()
-    try:
-        data = await client.get(api_path("/v2/user_groups/{group_id}", group_id=group_id))
-    except NotFoundError:
-        raise group_not_found(group_id) from None
-    group = Group.from_api(data)
+    """The group with its managers' records (NPS, flags) and its courses' titles, each read
+    only while a members page still fits in the budget."""
+    profiles = await manager_profiles(client, group.group_managers, budget, keep_calls=page_cost)
+    managers = [profiles.get(m.id) or m for m in group.group_managers]
+    report_group = ReportGroup.model_validate(
+        {**group.model_dump(), "group_managers": [m.model_dump() for m in managers]}
+    )
     titles: dict[str, str | None] = {}
     for course_id in group.products:
         titles[course_id] = None
@@ -184,7 +194,7 @@ async def _start_tally(
                 titles[course_id] = course.get("title") if isinstance(course, dict) else None
             except NotFoundError:
                 pass  # a course deleted since the group was made: keep its slug
-    return _Tally(group=group, titles=titles, member_count=0)
+    return _Tally(group=report_group, titles=titles, member_count=0)
 
 
 def _member_row(user: dict[str, Any]) -> dict[str, Any]:

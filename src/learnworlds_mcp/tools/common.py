@@ -19,7 +19,7 @@ DAY = 86_400  # seconds
 
 UserRef = Annotated[
     str,
-    Field(description="User id or email."),
+    Field(description="Id or email."),
 ]
 GroupId = Annotated[
     str,
@@ -29,9 +29,9 @@ Page = Annotated[int, Field(ge=1)]
 ItemsPerPage = Annotated[int, Field(ge=1, le=200)]
 TitleContains = Annotated[
     str | None,
-    Field(description="Title has it, any case; scans pages: next_page = where it stopped."),
+    Field(description="Any case; scans pages."),
 ]
-IsoDate = Annotated[str | None, Field(description="ISO date (UTC), e.g. 2024-01-31")]
+IsoDate = Annotated[str | None, Field(description="ISO date.")]
 
 
 @dataclass(frozen=True)

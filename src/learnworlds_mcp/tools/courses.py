@@ -20,7 +20,7 @@ from learnworlds_mcp.tools.common import (
 )
 from learnworlds_mcp.tools.registry import tool
 
-CourseId = Annotated[str, Field(description="Course slug, e.g. sales-101.")]
+CourseId = Annotated[str, Field(description="Course slug.")]
 CourseAccess = Literal["paid", "free", "coming_soon", "enrollment_closed", "private", "draft"]
 # The course list is 50 a page; a title search reads at most this many pages per call.
 MAX_COURSE_SCAN_PAGES = 20
@@ -37,13 +37,12 @@ def course_not_found(course_id: str) -> NotFoundError:
 async def list_all_learnworlds_courses(
     ctx: Context,
     page: Page = 1,
-    categories: Annotated[list[str] | None, Field(description="Categories to match.")] = None,
+    categories: Annotated[list[str] | None, Field()] = None,
     access: list[CourseAccess] | None = None,
     title_contains: TitleContains = None,
 ) -> Annotated[CallToolResult, CourseList]:
-    """List courses, newest first, 50 a page: repeat with page = next_page until it is null.
-    With title_contains the server scans up to 20 pages from `page` and returns the matches;
-    a non-null next_page means the scan stopped there."""
+    """Courses, newest first, 50 a page: repeat with page = next_page until null.
+    title_contains scans up to 20 pages from `page`; next_page is where it stopped."""
     client = client_of(ctx)
     params = drop_none({"categories": comma_list(categories, "categories"), "access": access})
 
@@ -68,7 +67,7 @@ async def list_all_learnworlds_courses(
 async def get_single_learnworlds_course_by_id(
     ctx: Context, course_id: CourseId
 ) -> Annotated[CallToolResult, Course]:
-    """Get one course's full record by slug: access, prices, categories, author, drip feed."""
+    """A course's full record by slug: access, prices, categories, author, drip feed."""
     try:
         data = await client_of(ctx).get(api_path("/v2/courses/{course_id}", course_id=course_id))
     except NotFoundError:

@@ -29,10 +29,8 @@ from learnworlds_mcp.tools.common import UserRef, client_of, compact_result
 from learnworlds_mcp.tools.registry import tool
 
 ProductType = Literal["course", "bundle", "subscription"]
-ProductId = Annotated[
-    str, Field(description="Course slug, bundle id or subscription plan id.", min_length=1)
-]
-TypeOfProduct = Annotated[ProductType, Field(description="What product_id names.")]
+ProductId = Annotated[str, Field(description="Course slug, bundle or plan id.", min_length=1)]
+TypeOfProduct = ProductType
 
 _PRODUCT_PATHS = {
     "course": "/v2/courses/{product_id}",
@@ -77,10 +75,8 @@ async def enroll_a_learnworlds_user(
     user_id: UserRef,
     product_id: ProductId,
     product_type: TypeOfProduct = "course",
-    price: Annotated[float, Field(ge=0, description="What the user paid; 0 for a free grant.")] = 0,
-    justification: Annotated[
-        str | None, Field(max_length=500, description='e.g. "Added by admin".')
-    ] = None,
+    price: Annotated[float, Field(ge=0, description="Paid; 0: a free grant.")] = 0,
+    justification: Annotated[str | None, Field(max_length=500)] = None,
     duration_type: Annotated[
         Literal["days", "weeks", "months"] | None, Field(description="Subscriptions only.")
     ] = None,
@@ -88,8 +84,8 @@ async def enroll_a_learnworlds_user(
     send_enrollment_email: bool | None = None,
     dry_run: DryRun = False,
 ) -> Annotated[CallToolResult, EnrollmentChange]:
-    """Enroll a user in a course, bundle (gives its courses) or subscription plan. A price
-    above 0 is recorded as a sale. Fails if they already hold it."""
+    """Enroll a user in a course, bundle (its courses) or subscription plan; a price above 0
+    is recorded as a sale. Fails if already held."""
     client = client_of(ctx)
     if (duration_type is None) != (duration is None):
         raise InvalidRequestError("Give duration_type and duration together, or neither.")
@@ -175,8 +171,8 @@ async def unenroll_a_learnworlds_user(
     product_type: TypeOfProduct = "course",
     dry_run: DryRun = False,
 ) -> Annotated[CallToolResult, EnrollmentChange]:
-    """Take a course, bundle or subscription plan away from a user: access ends at once, and
-    re-enrolling may not restore their progress. Fails if they do not hold it."""
+    """Take a course, bundle or plan away from a user: access ends at once; re-enrolling may
+    not restore progress. Fails if not held."""
     client = client_of(ctx)
     user, product = plan.reads["user"], plan.reads["product"]
     outcome = await carry_out(client, plan, dry_run=dry_run, answer=answer)

@@ -41,9 +41,8 @@ async def list_all_learnworlds_course_users(
     items_per_page: ItemsPerPage = 20,
     include_suspended: bool = False,
 ) -> Annotated[CallToolResult, UserList]:
-    """List the users enrolled in a course, newest first. Paged: repeat with
-    page = next_page until it is null. Suspended users only with include_suspended, where
-    the school lists them here."""
+    """Users enrolled in a course, newest first, paged: repeat with page = next_page until
+    null. Suspended users only with include_suspended."""
     path = api_path("/v2/courses/{course_id}/users", course_id=course_id)
     # `include_suspended` is not a parameter of this endpoint in the official spec: never sent.
     # A school may list suspended users here or not; without the flag they are dropped.
@@ -63,8 +62,8 @@ async def list_all_learnworlds_course_users(
 async def list_all_learnworlds_user_enrollments(
     ctx: Context, user_id: UserRef, page: Page = 1
 ) -> Annotated[CallToolResult, EnrollmentList]:
-    """List the courses a user is enrolled in, with enrollment and expiry dates, newest first,
-    50 a page: repeat with page = next_page until it is null."""
+    """A user's courses with enrollment and expiry dates, newest first, 50 a page: repeat
+    with page = next_page until null."""
     path = api_path("/v2/users/{user_id}/courses", user_id=user_id)
     try:
         payload = await client_of(ctx).get(path, {"page": page})
@@ -80,14 +79,12 @@ async def list_all_learnworlds_user_enrollments(
 async def get_single_learnworlds_user_progress_by_id(
     ctx: Context,
     user_id: UserRef,
-    course_id: Annotated[
-        str | None, Field(description="Course slug: that course only, with units.")
-    ] = None,
+    course_id: Annotated[str | None, Field()] = None,
     page: Page = 1,
     items_per_page: ItemsPerPage = 20,
 ) -> Annotated[CallToolResult, ProgressList]:
-    """A user's progress: in one course (course_id, with units) or in every enrolled course,
-    paged: repeat with page = next_page until it is null."""
+    """A user's progress in one course (course_id, with units) or in all, paged: repeat with
+    page = next_page until null."""
     client = client_of(ctx)
     if course_id is not None:
         return compact_result(await _one_course(client, user_id, course_id))

@@ -39,10 +39,8 @@ from learnworlds_mcp.tools.registry import tool
 
 Title = Annotated[str, Field(min_length=1, max_length=200)]
 Courses = Annotated[list[str], Field(max_length=MAX_LISTED, description="Course slugs.")]
-Capacity = Annotated[int | None, Field(ge=1, description="Most members allowed.")]
-Managers = Annotated[
-    list[str] | None, Field(max_length=MAX_LISTED, description="Group managers' ids or emails.")
-]
+Capacity = Annotated[int | None, Field(ge=1)]
+Managers = Annotated[list[str] | None, Field(max_length=MAX_LISTED, description="Ids or emails.")]
 GroupTags = Annotated[
     list[str] | None, Field(max_length=MAX_TAGS, description="Tags given to members.")
 ]
@@ -85,15 +83,13 @@ async def create_a_learnworlds_group(
     courses: Courses,
     description: Annotated[str | None, Field(max_length=2000)] = None,
     max_number_of_users: Capacity = None,
-    enroll_users_on_courses: Annotated[
-        bool | None, Field(description="Enroll members in the courses.")
-    ] = None,
+    enroll_users_on_courses: Annotated[bool | None, Field()] = None,
     group_managers: Managers = None,
     tags: GroupTags = None,
     dry_run: DryRun = False,
 ) -> Annotated[CallToolResult, GroupChange]:
-    """Create a user group (cohort) with its courses (slugs; may be empty), managers and
-    capacity. No tool deletes groups: a mistaken one stays until an admin deletes it."""
+    """Create a group (cohort) with courses (slugs; may be empty), managers and capacity. No
+    tool deletes groups."""
     client = client_of(ctx)
     name = title.strip()
     if not name:
@@ -129,9 +125,8 @@ async def create_a_learnworlds_group(
 async def add_a_learnworlds_user_to_a_group(
     ctx: Context, group_id: GroupId, user_id: UserRef, dry_run: DryRun = False
 ) -> Annotated[CallToolResult, MembershipChange]:
-    """Add a user to a group. They get the group's tags and, if it enrolls members, its
-    courses. Fails if they are a member or the group is full. Group ids:
-    list_all_learnworlds_groups."""
+    """Add a user to a group: they get its tags and, if it enrolls members, its courses.
+    Fails if already a member or full."""
     client = client_of(ctx)
     group = await fetch_group(client, group_id)
     user = await fetch_user(client, user_id)
@@ -226,8 +221,7 @@ async def remove_a_learnworlds_user_from_a_group(
     user_id: UserRef,
     dry_run: DryRun = False,
 ) -> Annotated[CallToolResult, MembershipChange]:
-    """Remove a user from a group: the membership ends at once (its managers no longer see
-    them). Fails if they are not a member. Group ids: list_all_learnworlds_groups."""
+    """Remove a user from a group; membership ends at once. Fails if not a member."""
     client = client_of(ctx)
     user, group, groups = plan.reads["user"], plan.reads["group"], plan.reads["groups"]
     outcome = await carry_out(client, plan, dry_run=dry_run, answer=answer)
@@ -352,7 +346,7 @@ async def update_a_learnworlds_group_by_id(
     title: Annotated[str | None, Field(min_length=1, max_length=200)] = None,
     description: Annotated[str | None, Field(max_length=2000)] = None,
     courses: Annotated[
-        list[str] | None, Field(max_length=MAX_LISTED, description="Replaces all course slugs.")
+        list[str] | None, Field(max_length=MAX_LISTED, description="Replaces all.")
     ] = None,
     max_number_of_users: Capacity = None,
     enroll_users_on_courses: bool | None = None,
@@ -361,12 +355,12 @@ async def update_a_learnworlds_group_by_id(
         Field(max_length=MAX_LISTED, description="Replaces all managers (ids or emails)."),
     ] = None,
     tags: Annotated[
-        list[str] | None, Field(max_length=MAX_TAGS, description="Replaces all group tags.")
+        list[str] | None, Field(max_length=MAX_TAGS, description="Replaces all.")
     ] = None,
     dry_run: DryRun = False,
 ) -> Annotated[CallToolResult, GroupChange]:
-    """Overwrite a group's title, description, courses, capacity, managers or tags; the old
-    values are lost. Only the arguments you give change; lists replace the whole list."""
+    """Overwrite a group's title, description, courses, capacity, managers or tags (old
+    values are lost); only given arguments change."""
     outcome = await carry_out(client_of(ctx), plan, dry_run=dry_run, answer=answer)
     if outcome.done and not (isinstance(outcome.reply, dict) and "id" in outcome.reply):
         outcome.reply = await read_back(

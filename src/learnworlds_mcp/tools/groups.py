@@ -1,6 +1,7 @@
 """User groups: cohorts with their courses, managers, capacity and members."""
 
 import math
+import re
 from collections.abc import Awaitable, Callable
 from typing import Annotated, Any
 
@@ -8,10 +9,11 @@ from mcp.server.mcpserver import Context
 from mcp_types import CallToolResult
 
 from learnworlds_mcp.client import LearnWorldsClient
-from learnworlds_mcp.errors import NotFoundError, UnexpectedResponseError
+from learnworlds_mcp.errors import InvalidRequestError, NotFoundError, UnexpectedResponseError
 from learnworlds_mcp.models.groups import Group, GroupList, GroupRef, UserGroupList
 from learnworlds_mcp.models.users import UserList, UserSummary
 from learnworlds_mcp.pagination import (
+    CallBudget,
     Envelope,
     ProgressFn,
     Walk,
@@ -48,14 +50,92 @@ def group_not_found(group_id: str) -> NotFoundError:
     )
 
 
+# Group ids are 24-hex ObjectIds; anything else is looked up by title first.
+_OBJECT_ID = re.compile(r"[0-9a-fA-F]{24}")
+# Candidates named in an "ambiguous title" error.
+MAX_CANDIDATES = 10
+
+
+async def find_group(
+    client: LearnWorldsClient, ref: str, budget: CallBudget | None = None
+) -> dict[str, Any]:
+    """The group record `ref` names: its id, or its title (any case; an exact title wins over
+    titles that contain it). An ambiguous title is an error that lists the candidates.
+
+    An id-shaped `ref` is read directly (1 call); a title costs one call per 20 groups.
+    """
+    ref = ref.strip()
+    if not ref:
+        raise InvalidRequestError("group_id is empty: give a group's id or title.")
+    by_id = _OBJECT_ID.fullmatch(ref) is not None
+    if by_id:
+        found = await _group_by_id(client, ref, budget)
+        if found is not None:
+            return found
+    matches = await _groups_titled(client, ref, budget)
+    if len(matches) == 1:
+        return matches[0]
+    if len(matches) > 1:
+        names = "; ".join(f"{g.get('id')} ({g.get('title')!r})" for g in matches[:MAX_CANDIDATES])
+        more = f" and {len(matches) - MAX_CANDIDATES} more" if len(matches) > MAX_CANDIDATES else ""
+        raise InvalidRequestError(
+            f"{len(matches)} groups match the title {ref!r}: {names}{more}. "
+            "Pass one of these ids as group_id."
+        )
+    if not by_id and " " not in ref:  # an id of another shape, perhaps
+        found = await _group_by_id(client, ref, budget)
+        if found is not None:
+            return found
+    raise NotFoundError(
+        f"No group with id or title {ref!r}. list_all_learnworlds_groups lists groups "
+        "(title_contains finds one by part of its name)."
+    )
+
+
+async def _group_by_id(
+    client: LearnWorldsClient, group_id: str, budget: CallBudget | None
+) -> dict[str, Any] | None:
+    if budget is not None:
+        budget.take()
+    try:
+        data = await client.get(api_path("/v2/user_groups/{group_id}", group_id=group_id))
+    except NotFoundError:
+        return None
+    if not isinstance(data, dict):
+        raise UnexpectedResponseError("The school's group reply was not a group record.")
+    return data
+
+
+async def _groups_titled(
+    client: LearnWorldsClient, title: str, budget: CallBudget | None
+) -> list[dict[str, Any]]:
+    """Groups whose title is `title` (any case) or, if none is, contains it."""
+    wanted = " ".join(title.split()).casefold()
+
+    def name(group: dict[str, Any]) -> str:
+        return " ".join(str(group.get("title") or "").split()).casefold()
+
+    async def fetch(page: int) -> Any:
+        return await client.get("/v2/user_groups", {"page": page})
+
+    walk = await walk_pages(
+        fetch,
+        max_pages=MAX_GROUP_SCAN_PAGES,
+        keep=lambda group: wanted in name(group),
+        budget=budget,
+    )
+    exact = [g for g in walk.items if name(g) == wanted]
+    return exact or walk.items
+
+
 @tool(toolset="groups", kind="read", title="List groups")
 async def list_all_learnworlds_groups(
     ctx: Context,
     page: Page = 1,
     title_contains: TitleContains = None,
 ) -> Annotated[CallToolResult, GroupList]:
-    """User groups (cohorts) with courses, managers, capacity; newest first, 20 a page.
-    Repeat with page = next_page until it is null."""
+    """Groups (cohorts) with courses, managers, capacity; newest first, 20 a page: repeat
+    with page = next_page until null."""
     client = client_of(ctx)
 
     async def fetch(n: int) -> Any:
@@ -152,9 +232,8 @@ def without_suspended(users: Any) -> Any:
 async def list_all_learnworlds_group_members(
     ctx: Context, group_id: GroupId, page: Page = 1, include_suspended: bool = False
 ) -> Annotated[CallToolResult, UserList]:
-    """List a group's members, newest first, 20 a page: repeat with page = next_page until it
-    is null. An empty group is an empty list. Suspended members only with include_suspended,
-    where the school lists them here."""
+    """A group's members, newest first, 20 a page: repeat with page = next_page until null.
+    Suspended members only with include_suspended."""
     fetch = members_fetcher(client_of(ctx), group_id, include_suspended=include_suspended)
     envelope = read_envelope(await fetch(page), requested_page=page)
     if not envelope.paged:
@@ -226,7 +305,7 @@ def user_groups_from(payload: Any) -> list[dict[str, Any]]:
 async def list_all_learnworlds_user_groups(
     ctx: Context, user_id: UserRef
 ) -> Annotated[CallToolResult, UserGroupList]:
-    """List the groups a user is a member of (id and title). Not paged."""
+    """The groups a user is in (id, title). Not paged."""
     path = api_path("/v2/users/{user_id}/user-groups", user_id=user_id)
     try:
         payload = await client_of(ctx).get(path)

@@ -42,17 +42,14 @@ def _parse_staff_cursor(cursor: str | None, levels: list[StaffLevel]) -> tuple[i
 @tool(toolset="users", kind="read", title="Find inactive staff")
 async def list_all_learnworlds_inactive_staff(
     ctx: Context,
-    days: Annotated[int, Field(ge=1, le=3650, description="Idle for at least this long.")] = 90,
-    levels: Annotated[
-        list[StaffLevel] | None, Field(description="Default: all four staff levels.")
-    ] = None,
+    days: Annotated[int, Field(ge=1, le=3650)] = 90,
+    levels: Annotated[list[StaffLevel] | None, Field()] = None,
     include_suspended: bool = False,
-    resume_from: Annotated[str | None, Field(description="From a partial result.")] = None,
+    resume_from: str | None = None,
 ) -> Annotated[CallToolResult, InactiveStaff]:
-    """Staff who have not logged in for `days` days or never did: admins, instructors,
-    reporters, license reporters (custom roles count by their level). Reads the users list by
-    role, 200 a call, at most 30 calls; a partial result gives resume_from. Seat managers
-    cannot be filtered by role and are not included."""
+    """Staff (admin, instructor, reporter, license_reporter levels; not seat managers) with
+    no login for `days` days or ever. At most 30 API calls; if partial, call again with
+    resume_from."""
     client = client_of(ctx)
     chosen = list(dict.fromkeys(levels or STAFF_LEVELS))
     first_level, first_page = _parse_staff_cursor(resume_from, chosen)

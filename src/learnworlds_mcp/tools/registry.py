@@ -49,18 +49,22 @@ class ToolSpec:
 
     @property
     def annotations(self) -> ToolAnnotations:
-        """Honest hints: reads are read-only and idempotent; all reach an open world.
+        return tool_annotations(self.kind, self.idempotent)
 
-        The title is the tool's own `title` field, not repeated here.
-        """
-        if self.kind == "read":
-            return ToolAnnotations(read_only_hint=True, idempotent_hint=True, open_world_hint=True)
-        return ToolAnnotations(
-            read_only_hint=False,
-            destructive_hint=self.kind == "destructive",
-            idempotent_hint=self.idempotent,
-            open_world_hint=True,
-        )
+
+def tool_annotations(kind: Kind, idempotent: bool) -> ToolAnnotations:
+    """Honest hints: reads are read-only and idempotent; all reach an open world.
+
+    The title is the tool's own `title` field, not repeated here.
+    """
+    if kind == "read":
+        return ToolAnnotations(read_only_hint=True, idempotent_hint=True, open_world_hint=True)
+    return ToolAnnotations(
+        read_only_hint=False,
+        destructive_hint=kind == "destructive",
+        idempotent_hint=idempotent,
+        open_world_hint=True,
+    )
 
 
 TOOLS: list[ToolSpec] = []

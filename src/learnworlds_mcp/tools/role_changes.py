@@ -136,17 +136,16 @@ async def change_a_learnworlds_user_role(
     role_id: Annotated[str, Field(min_length=1, description="From list_all_learnworlds_roles.")],
     assigned_courses: Annotated[
         list[CourseShare] | None,
-        Field(max_length=MAX_LISTED, description="Instructors' courses; replaces the list."),
+        Field(max_length=MAX_LISTED, description="Replaces the list."),
     ] = None,
     assigned_user_group_ids: Annotated[
         list[str] | None,
-        Field(max_length=MAX_LISTED, description="Groups they manage; replaces the list."),
+        Field(max_length=MAX_LISTED, description="Replaces the list."),
     ] = None,
     dry_run: DryRun = False,
 ) -> Annotated[CallToolResult, RoleChange]:
-    """Give a user another role (admin, instructor, custom…), changing what they may see and
-    do at once. Assignments you leave out are kept; an empty list clears one. Instructors need
-    assigned_courses."""
+    """Give a user another role; access changes at once. Assignments left out are kept; an
+    empty list clears one. Instructors need assigned_courses."""
     client = client_of(ctx)
     outcome = await carry_out(client, plan, dry_run=dry_run, answer=answer)
     record = plan.reads["current"]

@@ -22,7 +22,7 @@ async def list_all_learnworlds_roles(
     ctx: Context,
     access_level: list[AccessLevel] | None = None,
 ) -> Annotated[CallToolResult, RoleList]:
-    """All user roles, built-in and custom, alphabetical. Not paged."""
+    """All roles, built-in and custom, alphabetical. Not paged."""
     params = drop_none({"access_level": ",".join(access_level) if access_level else None})
     envelope = read_envelope(await client_of(ctx).get("/v2/user-roles", params))
     roles = [Role.model_validate(r) for r in envelope.data]
@@ -33,8 +33,8 @@ async def list_all_learnworlds_roles(
 async def get_single_learnworlds_user_role_by_id(
     ctx: Context, user_id: UserRef
 ) -> Annotated[CallToolResult, UserRoleDetail]:
-    """Get a user's role and its assignments: courses taught (with revenue share), groups
-    managed, seat offerings, segment, licenses."""
+    """A user's role and assignments: courses taught (revenue share), groups managed, seat
+    offerings, segment, licenses."""
     path = api_path("/v2/users/{user_id}/user-role", user_id=user_id)
     try:
         data = await client_of(ctx).get(path)

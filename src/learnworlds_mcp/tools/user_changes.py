@@ -60,7 +60,7 @@ FIELD_KEYS = frozenset(
 Name = Annotated[str | None, Field(min_length=1, max_length=200)]
 NewFields = Annotated[
     dict[str, str] | None,
-    Field(description='Sign-up fields, e.g. {"company": "Acme", "cf_employee_code": "A7"}.'),
+    Field(description='Sign-up fields, e.g. {"company": "Acme"}.'),
 ]
 
 
@@ -102,19 +102,19 @@ async def _after(
 @tool(toolset="users", kind="write", title="Create a user", idempotent=True)
 async def create_a_learnworlds_user(
     ctx: Context,
-    email: Annotated[str, Field(description="The new user's email; must be unused.")],
+    email: Annotated[str, Field()],
     username: Annotated[str, Field(min_length=1, max_length=200, description="Display name.")],
     first_name: Name = None,
     last_name: Name = None,
     tags: Annotated[list[str] | None, Field(max_length=MAX_TAGS)] = None,
     fields: NewFields = None,
     send_registration_email: Annotated[
-        bool | None, Field(description="Email them their sign-in details (default: school's).")
+        bool | None, Field(description="Default: the school's.")
     ] = None,
     dry_run: DryRun = False,
 ) -> Annotated[CallToolResult, UserChange]:
-    """Create a user with the User role. Fails if the email is taken. The API cannot delete
-    users: only suspend_a_learnworlds_user undoes access."""
+    """Create a user (User role); fails if the email is taken. Users cannot be deleted: only
+    suspend_a_learnworlds_user undoes access."""
     client = client_of(ctx)
     address = check_email(email)
     name = username.strip()
@@ -148,7 +148,7 @@ async def create_a_learnworlds_user(
 async def add_tags_to_a_learnworlds_user(
     ctx: Context, user_id: UserRef, tags: Tags, dry_run: DryRun = False
 ) -> Annotated[CallToolResult, UserChange]:
-    """Add tags to a user, keeping their other tags. Tags the user has are skipped."""
+    """Add tags to a user, keeping the others."""
     client = client_of(ctx)
     wanted = check_tags(tags)
     user = await fetch_user(client, user_id)
@@ -253,16 +253,16 @@ async def update_a_learnworlds_user_by_id(
     last_name: Annotated[str | None, Field(max_length=200)] = None,
     fields: Annotated[
         dict[str, str | None] | None,
-        Field(description='Sign-up fields to set (null clears), e.g. {"company": "Acme"}.'),
+        Field(description="Sign-up fields; null clears one."),
     ] = None,
     tags: Annotated[
         list[str] | None, Field(max_length=MAX_TAGS, description="Replaces ALL the user's tags.")
     ] = None,
     dry_run: DryRun = False,
 ) -> Annotated[CallToolResult, UserChange]:
-    """Overwrite a user's email, names, sign-up fields or whole tag set; the old values are
-    lost. Only the arguments you give change. To add or remove single tags use
-    add_tags_to_a_learnworlds_user / remove_tags_from_a_learnworlds_user."""
+    """Overwrite a user's email, names, sign-up fields or whole tag set (old values are
+    lost); only given arguments change. Single tags: add_tags_to_a_learnworlds_user,
+    remove_tags_from_a_learnworlds_user."""
     outcome = await carry_out(client_of(ctx), plan, dry_run=dry_run, answer=answer)
     return _user_result(plan, outcome, await _after(ctx, plan, outcome, plan.reads["user"]["id"]))
 
@@ -293,8 +293,7 @@ async def remove_tags_from_a_learnworlds_user(
     tags: Tags,
     dry_run: DryRun = False,
 ) -> Annotated[CallToolResult, UserChange]:
-    """Remove tags from a user, keeping their other tags. Tags they lack are skipped;
-    add_tags_to_a_learnworlds_user puts tags back."""
+    """Remove tags from a user, keeping the others."""
     outcome = await carry_out(client_of(ctx), plan, dry_run=dry_run, answer=answer)
     return _user_result(plan, outcome, await _after(ctx, plan, outcome, plan.reads["user"]["id"]))
 
@@ -342,9 +341,8 @@ async def suspend_a_learnworlds_user(
     user_id: UserRef,
     dry_run: DryRun = False,
 ) -> Annotated[CallToolResult, UserChange]:
-    """Suspend a user: they lose access to the school at once and drop out of user lists
-    (include_suspended shows them). Their data stays; unsuspend_a_learnworlds_user restores
-    access."""
+    """Suspend a user: access ends at once; they leave user lists (include_suspended shows
+    them). unsuspend_a_learnworlds_user restores access."""
     outcome = await carry_out(client_of(ctx), plan, dry_run=dry_run, answer=answer)
     return _user_result(plan, outcome, await _after(ctx, plan, outcome, plan.reads["user"]["id"]))
 

@@ -37,8 +37,8 @@ RECENT_EVENTS = 5
 async def get_single_learnworlds_user_overview_by_id(
     ctx: Context, user_id: UserRef
 ) -> Annotated[CallToolResult, UserOverview]:
-    """A user at a glance, by id or email: profile, NPS, role and assignments, groups,
-    every enrollment with its progress, last activity. About 6 API calls (at most 30)."""
+    """A user at a glance: profile, NPS, role and assignments, groups, enrollments with
+    progress, last activity. ~6 API calls (at most 30)."""
     client = client_of(ctx)
     budget = CallBudget(MAX_OVERVIEW_CALLS)
     steps = 6.0

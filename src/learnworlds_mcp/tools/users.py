@@ -41,17 +41,17 @@ async def list_all_learnworlds_users(
     items_per_page: ItemsPerPage = 20,
     role: RoleLevel | None = None,
     status: UserStatus | None = None,
-    tags: Annotated[list[str] | None, Field(description="Tags to match.")] = None,
+    tags: Annotated[list[str] | None, Field()] = None,
     registered_after: IsoDate = None,
     registered_before: IsoDate = None,
     include_suspended: bool = False,
     custom_fields: Annotated[
         dict[str, str] | None,
-        Field(description='Sign-up field filters, e.g. {"employee_code": "A7"}'),
+        Field(description='Sign-up fields, e.g. {"company": "Acme"}'),
     ] = None,
 ) -> Annotated[CallToolResult, UserList]:
-    """Users, newest first. Paged: repeat with page = next_page until it is null.
-    By email: use get_single_learnworlds_user_by_id."""
+    """Users, newest first, paged: repeat with page = next_page until null. By email:
+    get_single_learnworlds_user_by_id."""
     params = drop_none(
         {
             "page": page,
@@ -77,7 +77,7 @@ async def list_all_learnworlds_users(
 async def get_single_learnworlds_user_by_id(
     ctx: Context, user_id: UserRef
 ) -> Annotated[CallToolResult, User]:
-    """A user's full record, by id or email (suspended users too)."""
+    """A user's full record, by id or email (suspended too)."""
     path = api_path("/v2/users/{user_id}", user_id=user_id)
     try:
         data = await client_of(ctx).get(path, {"include_suspended": "true"})
