@@ -73,7 +73,7 @@ def redis_server() -> Iterator[RedisServer]:
 
 @pytest.fixture(scope="module")
 def school() -> Iterator[tuple[SandboxSchool, str]]:
-    school = SandboxSchool(SandboxOptions(users=150, rate_limit=(LIMIT, SECONDS)))
+    school = SandboxSchool(SandboxOptions(users=300, rate_limit=(LIMIT, SECONDS)))
     with serve_sandbox(school) as url:
         yield school, url
 
@@ -204,6 +204,38 @@ async def test_tokens_members_and_confirmations_work_across_replicas(
         for replica in c.replicas:
             assert wait_until(lambda r=replica: _status(r, c.keys["reader"]) == 401, timeout=2.0)
         assert _status(c.b, token) == 200
+
+
+async def test_a_cohort_report_started_on_one_replica_finishes_on_the_other(
+    school: tuple[SandboxSchool, str], redis_server: RedisServer, tmp_path: Path
+) -> None:
+    group = max(school[0].groups, key=lambda g: len(school[0].group_members(g.id)))
+    ask = {"group_id": group.id, "member_limit": 0}
+    with cluster(school, redis_server, tmp_path) as c:
+        async with (
+            http_client(c.a.url, c.keys["reader"], mode="auto") as on_a,
+            http_client(c.b.url, c.keys["reader"], mode="auto") as on_b,
+        ):
+            partial = payload(
+                await on_a.call_tool(
+                    "get_single_learnworlds_group_report_by_id", {**ask, "max_calls": 30}
+                )
+            )
+            rest = payload(
+                await on_b.call_tool(
+                    "get_single_learnworlds_group_report_by_id",
+                    {**ask, "max_calls": 200, "resume_from": partial["resume_from"]},
+                )
+            )
+            whole = payload(
+                await on_b.call_tool(
+                    "get_single_learnworlds_group_report_by_id", {**ask, "max_calls": 200}
+                )
+            )
+    assert partial["complete"] is False and rest["complete"] is True
+    assert "not counted" not in (rest.get("note") or "")
+    for key in ("member_count", "members_read", "courses", "never_logged_in", "idle_30_days"):
+        assert rest[key] == whole[key], key
 
 
 @asynccontextmanager

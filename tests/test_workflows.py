@@ -12,7 +12,8 @@ import pytest
 
 from learnworlds_mcp.clock import FakeClock
 from learnworlds_mcp.sandbox import LoggedRequest, SandboxSchool
-from learnworlds_mcp.tools import cohort_report, group_managers, inactive_staff, user_overview
+from learnworlds_mcp.state.tallies import TALLY_TTL_SECONDS
+from learnworlds_mcp.tools import group_managers, inactive_staff, user_overview
 from tests.support import connected, error_text, make_school, payload
 
 STAFF_LEVELS = ("admin", "instructor", "reporter", "license_reporter")
@@ -443,8 +444,15 @@ async def test_an_expired_tally_is_said_plainly(
     school: SandboxSchool, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     group = cohort(school)
-    monkeypatch.setattr(cohort_report, "TALLY_TTL_SECONDS", -1)
     async with connected(school) as client:
+        partial = payload(
+            await client.call_tool(
+                "get_single_learnworlds_group_report_by_id",
+                {"group_id": group.id, "max_calls": 30},
+            )
+        )
+        assert partial["resume_from"] == 2
+        school.options.clock.advance(TALLY_TTL_SECONDS + 1)  # type: ignore[attr-defined]
         data = payload(
             await client.call_tool(
                 "get_single_learnworlds_group_report_by_id",

@@ -106,7 +106,7 @@ def build_server(
             async with LearnWorldsClient(
                 settings, transport=transport, clock=clock, budget=shared.budget
             ) as client:
-                yield AppContext(client=client, settings=settings)
+                yield AppContext(client=client, settings=settings, tallies=shared.tallies)
         finally:
             if audit is not None:
                 audit.close()

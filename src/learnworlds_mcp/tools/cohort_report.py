@@ -5,9 +5,8 @@ server keeps an unfinished tally for a while so a second call completes the same
 
 import time
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from typing import Annotated, Any
-from weakref import WeakKeyDictionary
 
 from mcp.server.mcpserver import Context
 from mcp_types import CallToolResult
@@ -24,7 +23,14 @@ from learnworlds_mcp.models.workflows import (
 )
 from learnworlds_mcp.pagination import CallBudget, read_envelope, walk_pages
 from learnworlds_mcp.paths import api_path
-from learnworlds_mcp.tools.common import DAY, client_of, compact_result, run_concurrently
+from learnworlds_mcp.state.tallies import TALLY_TTL_SECONDS
+from learnworlds_mcp.tools.common import (
+    DAY,
+    app_context,
+    client_of,
+    compact_result,
+    run_concurrently,
+)
 from learnworlds_mcp.tools.enrollments import PROGRESS_PAGE_SIZE
 from learnworlds_mcp.tools.group_managers import manager_profiles
 from learnworlds_mcp.tools.groups import (
@@ -39,8 +45,6 @@ DEFAULT_REPORT_CALLS = 180
 MAX_REPORT_CALLS = 1000
 # Member progress reads in flight at once (the shared limiter still paces them).
 PROGRESS_CONCURRENCY = 4
-# A partial report's tally is kept this long for `resume_from`.
-TALLY_TTL_SECONDS = 15 * 60
 
 
 @dataclass
@@ -53,25 +57,38 @@ class _Tally:
     rows: list[dict[str, Any]] = field(default_factory=list)
     partly_read: int = 0
     count_known: bool = False
-    kept_at: float = field(default_factory=time.monotonic)
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "group": self.group.model_dump(mode="json"),
+            "titles": self.titles,
+            "member_count": self.member_count,
+            "rows": self.rows,
+            "partly_read": self.partly_read,
+            "count_known": self.count_known,
+        }
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> "_Tally":
+        return cls(
+            group=ReportGroup.model_validate(data["group"]),
+            titles=dict(data["titles"]),
+            member_count=int(data["member_count"]),
+            rows=list(data["rows"]),
+            partly_read=int(data["partly_read"]),
+            count_known=bool(data["count_known"]),
+        )
 
 
-_TALLIES: WeakKeyDictionary[LearnWorldsClient, dict[tuple[str, int], _Tally]] = WeakKeyDictionary()
+async def _take_tally(ctx: Context, group_id: str, page: int) -> _Tally | None:
+    """A copy of the tally a partial report left for `page` (so a repeated call counts alike),
+    from the shared state: a continuation may reach another replica than the partial call."""
+    kept = await app_context(ctx).tallies.find(group_id, page)
+    return None if kept is None else _Tally.from_json(kept)
 
 
-def _take_tally(client: LearnWorldsClient, group_id: str, page: int) -> _Tally | None:
-    """A copy of the tally a partial report left for `page` (so a repeated call counts alike)."""
-    tallies = _TALLIES.get(client, {})
-    for key, tally in list(tallies.items()):
-        if time.monotonic() - tally.kept_at > TALLY_TTL_SECONDS:
-            del tallies[key]
-    kept = tallies.get((group_id, page))
-    return None if kept is None else replace(kept, rows=list(kept.rows))
-
-
-def _keep_tally(client: LearnWorldsClient, group_id: str, page: int, tally: _Tally) -> None:
-    tally.kept_at = time.monotonic()
-    _TALLIES.setdefault(client, {})[(group_id, page)] = tally
+async def _keep_tally(ctx: Context, group_id: str, page: int, tally: _Tally) -> None:
+    await app_context(ctx).tallies.keep(group_id, page, tally.as_json())
 
 
 @tool(toolset="groups", kind="read", title="Cohort report for a group")
@@ -88,12 +105,12 @@ async def get_single_learnworlds_group_report_by_id(
     client = client_of(ctx)
     budget = CallBudget(max_calls)
     # A continuation by id finds its tally without a call; a title is resolved first.
-    tally = _take_tally(client, group_id.strip(), resume_from) if resume_from else None
+    tally = await _take_tally(ctx, group_id.strip(), resume_from) if resume_from else None
     found: dict[str, Any] | None = None
     if tally is None:
         found = await find_group(client, group_id, budget)
         group_id = str(found.get("id") or group_id)
-        tally = _take_tally(client, group_id, resume_from) if resume_from else None
+        tally = await _take_tally(ctx, group_id, resume_from) if resume_from else None
     else:
         group_id = tally.group.id
     notes: list[str] = []
@@ -157,7 +174,7 @@ async def get_single_learnworlds_group_report_by_id(
         resume = next_page  # the page that failed has not been counted
         notes.append(f"Stopped early: {error}")
     if resume is not None:
-        _keep_tally(client, group_id, resume, tally)
+        await _keep_tally(ctx, group_id, resume, tally)
         of = f" of {tally.member_count}" if tally.count_known else ""
         notes.append(
             f"Partial: {len(tally.rows)}{of} members counted after "

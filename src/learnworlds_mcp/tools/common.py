@@ -14,6 +14,7 @@ from pydantic import BaseModel, Field
 from learnworlds_mcp.client import LearnWorldsClient
 from learnworlds_mcp.config import Settings
 from learnworlds_mcp.errors import InvalidRequestError, LearnWorldsError
+from learnworlds_mcp.state.tallies import TallyStore
 
 DAY = 86_400  # seconds
 
@@ -40,6 +41,8 @@ class AppContext:
 
     client: LearnWorldsClient
     settings: Settings
+    tallies: TallyStore
+    """Where partial cohort reports keep their tallies (this process, or shared in Redis)."""
 
 
 def app_context(ctx: Context) -> AppContext:
