@@ -29,7 +29,7 @@ from mcp import Client, StdioServerParameters
 from mcp.client.stdio import stdio_client
 
 from learnworlds_mcp import __version__
-from learnworlds_mcp.config import ENVIRONMENT_VARIABLES
+from learnworlds_mcp.config import ENVIRONMENT_VARIABLES, REMOTE_ONLY_VARIABLES
 from learnworlds_mcp.sandbox import SandboxSchool, serve_sandbox
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -211,7 +211,8 @@ def test_server_json_describes_the_pypi_package_for_the_registry() -> None:
     assert package["registryType"] == "pypi" and package["identifier"] == "learnworlds-mcp"
     assert package["version"] == __version__ and package["transport"] == {"type": "stdio"}
     variables = {v["name"]: v for v in package["environmentVariables"]}
-    assert set(variables) == set(ENVIRONMENT_VARIABLES)
+    # server.json describes the stdio package: what a host passes it (not the remote server's).
+    assert set(variables) == set(ENVIRONMENT_VARIABLES) - set(REMOTE_ONLY_VARIABLES)
     assert {n for n, v in variables.items() if v.get("isSecret")} == SECRETS
     assert {n for n, v in variables.items() if v.get("isRequired")} == {
         "LEARNWORLDS_API_URL",

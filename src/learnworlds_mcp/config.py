@@ -32,6 +32,7 @@ __all__ = [
     "DEFAULT_TIMEOUT",
     "ENVIRONMENT_VARIABLES",
     "MAX_TIMEOUT",
+    "REMOTE_ONLY_VARIABLES",
     "TOOLSETS",
     "ConfigError",
     "DemoCredentials",
@@ -488,6 +489,17 @@ _VARIABLES: tuple[_Variable, ...] = (
 _BY_FIELD = {var.field: var for var in _VARIABLES}
 ENVIRONMENT_VARIABLES: tuple[str, ...] = tuple(var.env for var in _VARIABLES)
 """The names of every environment variable the server reads."""
+
+REMOTE_ONLY_VARIABLES: tuple[str, ...] = (
+    "LEARNWORLDS_TRANSPORT",
+    "LEARNWORLDS_HOST",
+    "LEARNWORLDS_PORT",
+    "LEARNWORLDS_PUBLIC_URL",
+    "LEARNWORLDS_MEMBERS_FILE",
+    "LEARNWORLDS_REDIS_URL",
+    "LEARNWORLDS_STATE_KEY",
+)
+"""The variables that matter only to the remote (HTTP) server; a stdio host passes the rest."""
 
 _FLAG_KEYS = frozenset(_BY_FIELD) | {"demo", "no_auth"}
 
