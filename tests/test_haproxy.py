@@ -1,0 +1,266 @@
+"""The real `deploy/haproxy.cfg` in front of two real replicas: TLS, stickiness, spreading, 404.
+
+The config file of the compose deployment runs under the real `haproxy`, with only what Docker
+would provide put in: the listening address, the certificate (self-signed, made here with
+`openssl`) and the replicas' addresses — two `learnworlds-mcp` processes started with the
+compose command and environment (`tests/replicas.py`), one members file and one `redis-server`
+between them, the sandbox school behind. HAProxy's own log says which replica served each
+request. Where `haproxy` or `openssl` is missing the test is skipped, except under `CI=true`
+(`.ci/run` installs haproxy).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import socket
+import ssl
+import subprocess
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx2
+import pytest
+from mcp import Client
+from mcp.client.streamable_http import streamable_http_client
+
+from learnworlds_mcp.remote.members import MembersFile
+from learnworlds_mcp.sandbox import SandboxSchool, serve_sandbox
+from tests.redis_server import RedisServer, free_port, running_redis
+from tests.replicas import running_replica
+from tests.support import payload, stdio_env
+
+ROOT = Path(__file__).resolve().parent.parent
+CONFIG = ROOT / "deploy" / "haproxy.cfg"
+STATE_KEY = "test-state-key-0123456789abcdefghijklmnop"
+LEGACY = "2025-11-25"
+# An httplog line: `... https~ replicas/replica-a 0/0/0/3/3 200 ... "POST /mcp HTTP/1.1"`.
+LOG_LINE = re.compile(r" replicas/(replica-[ab]) .*? (\d{3}) .*\"(GET|POST|DELETE) (\S+) HTTP")
+
+
+def require(binary: str, install: str) -> str:
+    found = shutil.which(binary) or shutil.which(f"/usr/sbin/{binary}")
+    if found is None:
+        reason = f"{binary} is not installed (`apt-get install -y {install}`)"
+        if os.environ.get("CI", "").lower() == "true":
+            pytest.fail(reason + " — and CI=true, where it must be present", pytrace=False)
+        pytest.skip(reason)
+    return found
+
+
+@dataclass
+class Proxy:
+    url: str
+    cafile: Path
+    log: Path
+
+    def lines(self) -> list[tuple[str, int, str, str]]:
+        """(replica, status, method, path) of each request HAProxy has logged so far."""
+        text = self.log.read_text(errors="replace") if self.log.exists() else ""
+        return [
+            (m.group(1), int(m.group(2)), m.group(3), m.group(4))
+            for m in map(LOG_LINE.search, text.splitlines())
+            if m
+        ]
+
+    def settled(self, count: int, timeout: float = 10.0) -> list[tuple[str, int, str, str]]:
+        """The log once it holds at least `count` requests (a stream is logged when it ends)."""
+        end = time.monotonic() + timeout
+        while len(lines := self.lines()) < count and time.monotonic() < end:
+            time.sleep(0.05)
+        return lines
+
+
+def self_signed(directory: Path) -> tuple[Path, Path]:
+    """(the PEM HAProxy loads: certificate + key, the certificate clients trust)."""
+    openssl = require("openssl", "openssl")
+    key, cert = directory / "key.pem", directory / "cert.pem"
+    subprocess.run(
+        [
+            openssl,
+            *("req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1"),
+            *("-keyout", str(key), "-out", str(cert), "-subj", "/CN=127.0.0.1"),
+            *("-addext", "subjectAltName=IP:127.0.0.1"),
+        ],
+        check=True,
+        capture_output=True,
+    )
+    site = directory / "site.pem"
+    site.write_text(cert.read_text() + key.read_text())
+    return site, cert
+
+
+def substituted(config: str, replacements: dict[str, str]) -> str:
+    """`config` with what Docker would provide put in; each placeholder must be there."""
+    for old, new in replacements.items():
+        assert old in config, f"deploy/haproxy.cfg no longer has {old!r}: update this test"
+        config = config.replace(old, new)
+    return config
+
+
+@contextmanager
+def running_haproxy(directory: Path, port: int, backends: dict[str, str]) -> Iterator[Proxy]:
+    binary = require("haproxy", "haproxy")
+    site, cert = self_signed(directory)
+    config = substituted(
+        CONFIG.read_text(),
+        {
+            "bind :443 ": f"bind 127.0.0.1:{port} ",
+            "/usr/local/etc/haproxy/certs/site.pem": str(site),
+            **{f"{name}:8000": address for name, address in backends.items()},
+        },
+    )
+    path = directory / "haproxy.cfg"
+    path.write_text(config)
+    check = subprocess.run([binary, "-c", "-f", str(path)], capture_output=True, text=True)
+    assert check.returncode == 0, check.stdout + check.stderr
+    log = directory / "haproxy.log"
+    with log.open("wb") as out:
+        process = subprocess.Popen(
+            [binary, "-db", "-f", str(path)], stdout=out, stderr=subprocess.STDOUT
+        )
+    try:
+        end = time.monotonic() + 10
+        while True:
+            assert process.poll() is None, log.read_text()
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
+                break
+            except OSError:
+                assert time.monotonic() < end, "haproxy did not listen"
+                time.sleep(0.05)
+        yield Proxy(f"https://127.0.0.1:{port}", cert, log)
+    finally:
+        process.terminate()
+        try:
+            process.wait(10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(5)
+
+
+@pytest.fixture
+def redis_server() -> Iterator[RedisServer]:
+    yield from running_redis()
+
+
+def mcp_headers(key: str, session: str | None = None) -> dict[str, str]:
+    headers = {
+        "Authorization": f"Bearer {key}",
+        "Accept": "application/json, text/event-stream",
+        "Content-Type": "application/json",
+        "MCP-Protocol-Version": LEGACY,
+    }
+    if session is not None:
+        headers["Mcp-Session-Id"] = session
+    return headers
+
+
+async def test_the_proxy_keeps_legacy_sessions_and_spreads_stateless_calls(
+    tmp_path: Path, redis_server: RedisServer
+) -> None:
+    require("haproxy", "haproxy")
+    school = SandboxSchool(users=20)
+    (tmp_path / "members").mkdir()
+    members = MembersFile(tmp_path / "members" / "learnworlds-members.json")
+    key = members.add("anna")
+    port = free_port()
+    public = f"https://127.0.0.1:{port}"
+    with serve_sandbox(school) as school_url:
+        common = {
+            "redis_url": redis_server.url,
+            "state_key": STATE_KEY,
+            "members_file": str(members.path),
+            "public_url": public,
+            "cwd": str(tmp_path),
+        }
+        school_env = stdio_env(school_url, school)
+        with (
+            running_replica(school_env, **common) as a,
+            running_replica(school_env, **common) as b,
+        ):
+            backends = {
+                "replica-a": a.base.removeprefix("http://"),
+                "replica-b": b.base.removeprefix("http://"),
+            }
+            direct = {"replica-a": a.url, "replica-b": b.url}
+            with running_haproxy(tmp_path, port, backends) as proxy:
+                tls = ssl.create_default_context(cafile=str(proxy.cafile))
+                await check_through(proxy, key, tls, direct)
+
+
+async def check_through(
+    proxy: Proxy, key: str, tls: ssl.SSLContext, direct: dict[str, str]
+) -> None:
+    mcp_url = f"{proxy.url}/mcp"
+    async with httpx2.AsyncClient(
+        verify=tls, headers={"Authorization": f"Bearer {key}"}, timeout=30
+    ) as http:
+        health = await http.get(f"{proxy.url}/healthz")
+        assert health.status_code == 200
+
+        # 1. A legacy session through the proxy: many calls, all on the replica that holds it
+        #    (one request on the other would be a 404, which ends the client's session).
+        before = len(proxy.settled(1))
+        async with Client(streamable_http_client(mcp_url, http_client=http), mode="legacy") as c:
+            for _ in range(12):
+                assert len((await c.list_tools()).tools) > 10
+            for _ in range(3):
+                roles = payload(await c.call_tool("list_all_learnworlds_roles", {}))
+                assert roles["items"]
+        legacy = [line for line in proxy.settled(before + 17)[before:] if line[3] == "/mcp"]
+        assert len(legacy) >= 17  # initialize, initialized, 15 calls (and the stream, DELETE)
+        assert len({replica for replica, *_ in legacy}) == 1, legacy
+        assert all(status < 400 for _, status, *_ in legacy), legacy
+
+        # 2. 2026-07-28 calls (stateless) through the proxy: spread over both replicas.
+        before = len(proxy.lines())
+        async with Client(streamable_http_client(mcp_url, http_client=http), mode="auto") as c:
+            for _ in range(12):
+                assert len((await c.list_tools()).tools) > 10
+        stateless = [line for line in proxy.settled(before + 12)[before:] if line[3] == "/mcp"]
+        served = {r: sum(1 for line in stateless if line[0] == r) for r in direct}
+        assert all(status < 400 for _, status, *_ in stateless), stateless
+        assert min(served.values()) >= len(stateless) // 3, served
+
+    # 3. A legacy session sent straight to the replica that does not hold it: 404.
+    async with httpx2.AsyncClient(verify=tls, timeout=30) as http:
+        before = len(proxy.lines())
+        init = await http.post(mcp_url, json=INITIALIZE, headers=mcp_headers(key))
+        assert init.status_code == 200, init.text
+        session = init.headers["mcp-session-id"]
+        done = await http.post(mcp_url, json=INITIALIZED, headers=mcp_headers(key, session))
+        assert done.status_code == 202
+        holder = {replica for replica, *_ in proxy.settled(before + 2)[before:]}
+        assert len(holder) == 1
+        (owner,) = holder
+        (other,) = set(direct) - holder
+        async with httpx2.AsyncClient(timeout=30) as plain:
+            lost = await plain.post(direct[other], json=LIST, headers=mcp_headers(key, session))
+            assert lost.status_code == 404, lost.text
+            kept = await plain.post(direct[owner], json=LIST, headers=mcp_headers(key, session))
+            assert kept.status_code == 200, kept.text
+        proxied = await http.post(mcp_url, json=LIST, headers=mcp_headers(key, session))
+        assert proxied.status_code == 200, proxied.text
+        ended = await http.delete(mcp_url, headers=mcp_headers(key, session))
+        assert ended.status_code in (200, 204)
+        # Every request of that session through the proxy went to its replica.
+        assert {r for r, *_ in proxy.settled(before + 4)[before:]} == {owner}
+
+
+INITIALIZE = {
+    "jsonrpc": "2.0",
+    "id": 1,
+    "method": "initialize",
+    "params": {
+        "protocolVersion": LEGACY,
+        "capabilities": {},
+        "clientInfo": {"name": "proxy-test", "version": "1"},
+    },
+}
+INITIALIZED = {"jsonrpc": "2.0", "method": "notifications/initialized"}
+LIST = {"jsonrpc": "2.0", "id": 2, "method": "tools/list"}
