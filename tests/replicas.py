@@ -71,21 +71,26 @@ def compose_replica_env() -> dict[str, str]:
 @contextmanager
 def running_replica(
     school_env: Mapping[str, str],
-    *,
+    *extra_args: str,
     redis_url: str,
     state_key: str,
     members_file: str,
     public_url: str,
+    port: int = 0,
     forwarded_allow_ips: str = "127.0.0.1",
+    extra_env: Mapping[str, str] | None = None,
     cwd: str | None = None,
 ) -> Iterator[RunningServer]:
     """One replica as a local process: the compose command and environment, on loopback.
 
     `school_env` holds the `SCHOOL_ENV` credentials (e.g. a sandbox school's). The replica
-    listens on a free loopback port (`server.url`); `public_url` is the one URL all replicas
-    share (the proxy's).
+    listens on loopback at `port` (0: a free one; `server.url` names it); `public_url` is the
+    one URL all replicas share (the proxy's). What a test sets beyond the compose file — the
+    school's gates or rate limit (an operator's `deploy/school.env`), an audit log — goes in
+    `extra_env` and `extra_args`, so it is plain to see.
     """
     env = {key: school_env[key] for key in SCHOOL_ENV}
+    env.update(extra_env or {})
     env.update(
         replica_env(
             redis_url=redis_url,
@@ -94,6 +99,6 @@ def running_replica(
             forwarded_allow_ips=forwarded_allow_ips,
         )
     )
-    args = replica_args(host="127.0.0.1", port=0, public_url=public_url)
-    with running_server(env, *args, cwd=cwd) as server:
+    args = replica_args(host="127.0.0.1", port=port, public_url=public_url)
+    with running_server(env, *args, *extra_args, cwd=cwd) as server:
         yield server
