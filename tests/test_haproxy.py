@@ -1,5 +1,9 @@
 """The real `deploy/haproxy.cfg` in front of two real replicas: TLS, stickiness, spreading, 404.
 
+Shown: a legacy (2025-11-25) session keeps to its replica over many calls; 2026-07-28 calls go
+to both; a session sent straight to the replica that does not hold it gets 404; and when the
+replica holding a session goes away, the session gets 404 through the proxy and a new one works.
+
 The config file of the compose deployment runs under the real `haproxy`, with only what Docker
 would provide put in: the listening address, the certificate (self-signed, made here with
 `openssl`) and the replicas' addresses — two `learnworlds-mcp` processes started with the
@@ -23,6 +27,7 @@ from mcp.client.streamable_http import streamable_http_client
 from learnworlds_mcp.remote.members import MembersFile
 from learnworlds_mcp.sandbox import SandboxSchool, serve_sandbox
 from tests.haproxy_server import Proxy, require, running_haproxy
+from tests.http_server import RunningServer
 from tests.redis_server import RedisServer, free_port, running_redis
 from tests.replicas import running_replica
 from tests.support import payload, stdio_env
@@ -75,16 +80,16 @@ async def test_the_proxy_keeps_legacy_sessions_and_spreads_stateless_calls(
                 "replica-a": a.base.removeprefix("http://"),
                 "replica-b": b.base.removeprefix("http://"),
             }
-            direct = {"replica-a": a.url, "replica-b": b.url}
             with running_haproxy(tmp_path, port, backends) as proxy:
                 tls = ssl.create_default_context(cafile=str(proxy.cafile))
-                await check_through(proxy, key, tls, direct)
+                await check_through(proxy, key, tls, {"replica-a": a, "replica-b": b})
 
 
 async def check_through(
-    proxy: Proxy, key: str, tls: ssl.SSLContext, direct: dict[str, str]
+    proxy: Proxy, key: str, tls: ssl.SSLContext, replicas: dict[str, RunningServer]
 ) -> None:
     mcp_url = f"{proxy.url}/mcp"
+    direct = {name: replica.url for name, replica in replicas.items()}
     async with httpx2.AsyncClient(
         verify=tls, headers={"Authorization": f"Bearer {key}"}, timeout=30
     ) as http:
@@ -138,6 +143,27 @@ async def check_through(
         assert ended.status_code in (200, 204)
         # Every request of that session through the proxy went to its replica.
         assert {r for r, *_ in proxy.settled(before + 4)[before:]} == {owner}
+
+        # 4. The replica holding a session goes away: the proxy sends the session to the other,
+        #    which answers 404, and a new session (on the replica left) works.
+        before = len(proxy.lines())
+        init = await http.post(mcp_url, json=INITIALIZE, headers=mcp_headers(key))
+        session = init.headers["mcp-session-id"]
+        ((owner, *_),) = proxy.settled(before + 1)[before:]
+        (survivor,) = set(direct) - {owner}
+        gone = replicas[owner].process
+        gone.terminate()
+        gone.wait(10)
+        orphan = await http.post(mcp_url, json=LIST, headers=mcp_headers(key, session))
+        assert orphan.status_code == 404, orphan.text
+    async with httpx2.AsyncClient(
+        verify=tls, headers={"Authorization": f"Bearer {key}"}, timeout=30
+    ) as http:
+        before = len(proxy.lines())
+        async with Client(streamable_http_client(mcp_url, http_client=http), mode="legacy") as c:
+            assert len((await c.list_tools()).tools) > 10
+        again = [line for line in proxy.settled(before + 3)[before:] if line[1] < 500]
+        assert {replica for replica, *_ in again} == {survivor}
 
 
 INITIALIZE = {
