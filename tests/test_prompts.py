@@ -112,13 +112,12 @@ async def test_course_argument_completes_within_the_chosen_group(school: Sandbox
     assert set(anything.values) == {c.title for c in school.courses if "sal" in c.title.lower()}
 
 
-async def test_titles_are_refetched_after_a_while(
-    school: SandboxSchool, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.setattr(prompts, "TITLES_TTL_SECONDS", -1.0)
+async def test_titles_are_refetched_after_a_while(school: SandboxSchool) -> None:
     async with connected(school) as client:
         await client.complete(COHORT, {"name": "group", "value": "a"})
-        await client.complete(COHORT, {"name": "group", "value": "b"})
+        await client.complete(COHORT, {"name": "group", "value": "b"})  # kept: no call
+        school.options.clock.advance(prompts.TITLES_TTL_SECONDS + 1)  # type: ignore[attr-defined]
+        await client.complete(COHORT, {"name": "group", "value": "c"})
     assert api_calls(school) == ["/v2/user_groups", "/v2/user_groups"]
 
 

@@ -55,13 +55,14 @@ class Cluster:
     def replicas(self) -> tuple[RunningServer, RunningServer]:
         return (self.a, self.b)
 
-    def members(self, *args: str) -> str:
+    def members(self, *args: str, env: dict[str, str] | None = None) -> str:
         done = subprocess.run(
             [console_script(), "members", *args, "--members-file", str(self.members_file)],
             capture_output=True,
             text=True,
             timeout=30,
             check=True,
+            env=env,
         )
         return done.stdout.strip()
 
@@ -234,6 +235,20 @@ async def test_a_cohort_report_started_on_one_replica_finishes_on_the_other(
                     "get_single_learnworlds_group_report_by_id", {**ask, "max_calls": 200}
                 )
             )
+        # When each member was last seen, by any replica, for `members list` to show.
+        sandbox, url = school
+        listed = c.members(
+            "list",
+            env={
+                "LEARNWORLDS_REDIS_URL": redis_server.url,
+                "LEARNWORLDS_API_URL": url,
+                "LEARNWORLDS_CLIENT_ID": sandbox.options.client_id,
+            },
+        )
+    rows = {line.split()[0]: line.split() for line in listed.splitlines()}
+    assert rows["NAME"][-2:] == ["LAST", "SEEN"]
+    assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ", rows["reader"][-1])
+    assert rows["writer"][-1] == "never"
     assert partial["complete"] is False and rest["complete"] is True
     assert "not counted" not in (rest.get("note") or "")
     for key in ("member_count", "members_read", "courses", "never_logged_in", "idle_30_days"):

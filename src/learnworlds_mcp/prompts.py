@@ -12,12 +12,10 @@ a context variable for the duration of that request.
 """
 
 import logging
-import time
 from collections.abc import Collection
 from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Annotated, Any
-from weakref import WeakKeyDictionary
 
 from mcp.server.context import CallNext, HandlerResult, ServerRequestContext
 from mcp.server.mcpserver import Context, MCPServer
@@ -30,7 +28,6 @@ from mcp_types import (
 )
 from pydantic import Field
 
-from learnworlds_mcp.client import LearnWorldsClient
 from learnworlds_mcp.errors import LearnWorldsError
 from learnworlds_mcp.tools.common import AppContext
 
@@ -65,28 +62,30 @@ class Titled:
 
 
 class TitleCache:
-    """The school's group and course titles, per client, for `TITLES_TTL_SECONDS`."""
+    """The school's group and course titles, kept for `TITLES_TTL_SECONDS` in the shared state
+    (`AppContext.titles`: this process, or Redis for every replica)."""
 
-    def __init__(self) -> None:
-        self._entries: WeakKeyDictionary[LearnWorldsClient, dict[str, tuple[float, list[Titled]]]]
-        self._entries = WeakKeyDictionary()
-
-    async def get(self, client: LearnWorldsClient, kind: str) -> list[Titled]:
+    async def get(self, app: AppContext, kind: str) -> list[Titled]:
         """`kind` is "groups" or "courses"; fetched when missing or older than the TTL."""
-        held = self._entries.setdefault(client, {})
-        entry = held.get(kind)
-        if entry is not None and time.monotonic() - entry[0] < TITLES_TTL_SECONDS:
-            return entry[1]
+        kept = await app.titles.get(kind)
+        if kept is not None:
+            return [
+                Titled(str(i["id"]), str(i["title"]), tuple(i.get("courses") or ())) for i in kept
+            ]
         from learnworlds_mcp.pagination import walk_pages  # not needed to start: imported here
 
         path = "/v2/user_groups" if kind == "groups" else "/v2/courses"
 
         async def fetch(page: int) -> Any:
-            return await client.get(path, {"page": page})
+            return await app.client.get(path, {"page": page})
 
         walk = await walk_pages(fetch, max_pages=MAX_TITLE_PAGES)
         items = [_titled(item) for item in walk.items if item.get("id") and item.get("title")]
-        held[kind] = (time.monotonic(), items)
+        await app.titles.put(
+            kind,
+            [{"id": i.id, "title": i.title, "courses": list(i.courses)} for i in items],
+            TITLES_TTL_SECONDS,
+        )
         return items
 
 
@@ -224,12 +223,12 @@ def register_prompts(
             return None
         try:
             if argument.name == "group":
-                options = await titles.get(app.client, "groups")
+                options = await titles.get(app, "groups")
             else:
-                options = await titles.get(app.client, "courses")
+                options = await titles.get(app, "courses")
                 chosen = (context.arguments or {}).get("group") if context else None
                 if chosen:
-                    group = find(await titles.get(app.client, "groups"), chosen)
+                    group = find(await titles.get(app, "groups"), chosen)
                     if group is not None and group.courses:
                         options = [o for o in options if o.id in group.courses] or options
         except LearnWorldsError as error:
@@ -249,7 +248,7 @@ async def _lookup(titles: TitleCache, ctx: Context, kind: str, name: str) -> Tit
     if not isinstance(state, AppContext):
         return None
     try:
-        return find(await titles.get(state.client, kind), name)
+        return find(await titles.get(state, kind), name)
     except LearnWorldsError as error:
         logger.warning("prompt: could not look up %s %r: %s", kind, name, error)
         return None

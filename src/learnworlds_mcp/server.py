@@ -106,7 +106,9 @@ def build_server(
             async with LearnWorldsClient(
                 settings, transport=transport, clock=clock, budget=shared.budget
             ) as client:
-                yield AppContext(client=client, settings=settings, tallies=shared.tallies)
+                yield AppContext(
+                    client=client, settings=settings, tallies=shared.tallies, titles=shared.titles
+                )
         finally:
             if audit is not None:
                 audit.close()

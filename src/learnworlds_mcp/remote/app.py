@@ -14,6 +14,7 @@ from typing import Any
 
 import httpx2
 from mcp.server.auth.middleware.auth_context import get_access_token
+from mcp.server.context import CallNext, ServerRequestContext
 from mcp.server.transport_security import TransportSecuritySettings
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
@@ -114,12 +115,20 @@ def build_http_app(
     )
     callers = Callers(auth)
     gate = MemberGate(selected_tools(settings), callers.gates)
+
+    async def note_seen(ctx: ServerRequestContext[Any, Any], call_next: CallNext) -> Any:
+        """When each member was last seen (written at most once a minute per member)."""
+        member = callers.member()
+        if member is not None:
+            await state.seen.touch(member.name)
+        return await call_next(ctx)
+
     server = build_server(
         settings,
         transport=transport,
         clock=clock,
         identify=callers.identify,
-        middleware=[gate],
+        middleware=[note_seen, gate],
         auth=None if auth is None else auth.settings,
         auth_server_provider=None if auth is None else auth.provider,
         state=state,

@@ -140,7 +140,7 @@ def members_main(
                 file=err,
             )
         else:
-            _list(store, out, err)
+            _list(store, out, err, environ)
     except MembersError as exc:
         print(f"learnworlds-mcp members: {exc}", file=err)
         return 2
@@ -157,7 +157,7 @@ def _describe(member: Member) -> str:
     return f"{member.gates}, {toolsets}"
 
 
-def _list(store: MembersFile, out: TextIO, err: TextIO) -> None:
+def _list(store: MembersFile, out: TextIO, err: TextIO, environ: Mapping[str, str]) -> None:
     members = store.load()
     if not members:
         print(
@@ -165,15 +165,53 @@ def _list(store: MembersFile, out: TextIO, err: TextIO) -> None:
             file=err,
         )
         return
-    rows = [("NAME", "ALLOWED", "TOOLSETS", "CREATED")]
+    seen = _last_seen(sorted(members), environ, err)
+    rows = [("NAME", "ALLOWED", "TOOLSETS", "CREATED", *(("LAST SEEN",) if seen else ()))]
     for member in sorted(members.values(), key=lambda m: m.name.lower()):
         toolsets = (
             "all"
             if member.toolsets >= frozenset(TOOLSETS)
             else ",".join(t for t in TOOLSETS if t in member.toolsets)
         )
-        rows.append((member.name, member.gates, toolsets, member.created))
-    widths = [max(len(row[i]) for row in rows) for i in range(3)]
+        last = (seen[member.name],) if seen else ()
+        rows.append((member.name, member.gates, toolsets, member.created, *last))
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]) - 1)]
     for row in rows:
-        cells = [row[i].ljust(widths[i]) for i in range(3)]
-        print("  ".join([*cells, row[3]]), file=out)
+        cells = [row[i].ljust(widths[i]) for i in range(len(widths))]
+        print("  ".join([*cells, row[-1]]), file=out)
+
+
+def _last_seen(names: list[str], environ: Mapping[str, str], err: TextIO) -> dict[str, str] | None:
+    """When each member was last seen by any replica, where the servers keep state in Redis
+    (LEARNWORLDS_REDIS_URL with the school's LEARNWORLDS_API_URL and LEARNWORLDS_CLIENT_ID, as
+    the servers are given); None elsewhere: a server's own memory cannot be read from here."""
+    url, api, client = (
+        environ.get(f"LEARNWORLDS_{name}", "").strip()
+        for name in ("REDIS_URL", "API_URL", "CLIENT_ID")
+    )
+    if not (url and api and client):
+        return None
+    import asyncio
+
+    from learnworlds_mcp.config import normalize_api_url
+    from learnworlds_mcp.errors import LearnWorldsError
+    from learnworlds_mcp.state.redis import RedisState, school_namespace
+    from learnworlds_mcp.state.seen import RedisLastSeen
+
+    async def read() -> dict[str, str]:
+        state = RedisState(url, school_namespace(normalize_api_url(api), client))
+        try:
+            seen = RedisLastSeen(state)
+            found = {name: await seen.last_seen(name) for name in names}
+        finally:
+            await state.aclose()
+        return {
+            name: when.strftime("%Y-%m-%dT%H:%M:%SZ") if when else "never"
+            for name, when in found.items()
+        }
+
+    try:
+        return asyncio.run(read())
+    except (LearnWorldsError, ValueError) as error:
+        print(f"learnworlds-mcp: last seen not shown: {error}", file=err)
+        return None

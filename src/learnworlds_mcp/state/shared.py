@@ -1,7 +1,8 @@
 """The school's shared state, chosen once: in this process (the default) or in Redis.
 
 `SharedState` bundles one object per kind of state — the rate budget, the authorization
-server's records, the cohort report's tallies — behind their interfaces. `shared_state(settings)`
+server's records, the cohort report's tallies, the completion titles, when members were last
+seen — behind their interfaces. `shared_state(settings)`
 picks the implementations: in this process without `LEARNWORLDS_REDIS_URL`, in Redis with it
 (one namespace per school, so several schools can share a Redis). Nothing connects here: Redis
 is reached on first use, never at start-up.
@@ -15,7 +16,9 @@ from learnworlds_mcp.clock import Clock, SystemClock
 from learnworlds_mcp.config import Settings
 from learnworlds_mcp.state.budget import InProcessBudget, RateBudget
 from learnworlds_mcp.state.oauth import MemoryOAuthStore, OAuthStore
+from learnworlds_mcp.state.seen import InProcessLastSeen, LastSeen
 from learnworlds_mcp.state.tallies import InProcessTallies, TallyStore
+from learnworlds_mcp.state.titles import InProcessTitles, TitleStore
 
 
 @dataclass
@@ -25,6 +28,8 @@ class SharedState:
     budget: RateBudget
     oauth: OAuthStore
     tallies: TallyStore
+    titles: TitleStore
+    seen: LastSeen
     redis: object | None = None  # a state.redis.RedisState, typed loosely to keep imports lazy
 
     @property
@@ -56,6 +61,8 @@ def in_process_state(settings: Settings, clock: Clock | None = None) -> SharedSt
         budget=InProcessBudget(limit.requests, limit.seconds, clock or SystemClock()),
         oauth=MemoryOAuthStore(clock),
         tallies=InProcessTallies(clock),
+        titles=InProcessTitles(clock),
+        seen=InProcessLastSeen(clock),
     )
 
 
@@ -66,7 +73,9 @@ def shared_state(settings: Settings, clock: Clock | None = None) -> SharedState:
     from learnworlds_mcp.state.redis import RedisState, school_namespace
     from learnworlds_mcp.state.redis_budget import RedisBudget
     from learnworlds_mcp.state.redis_oauth import RedisOAuthStore
+    from learnworlds_mcp.state.seen import RedisLastSeen
     from learnworlds_mcp.state.tallies import RedisTallies
+    from learnworlds_mcp.state.titles import RedisTitles
 
     redis = RedisState(
         settings.redis_url.get_secret_value(),
@@ -77,5 +86,7 @@ def shared_state(settings: Settings, clock: Clock | None = None) -> SharedState:
         budget=RedisBudget(redis, limit.requests, limit.seconds, clock),
         oauth=RedisOAuthStore(redis),
         tallies=RedisTallies(redis),
+        titles=RedisTitles(redis),
+        seen=RedisLastSeen(redis, clock),
         redis=redis,
     )

@@ -15,6 +15,7 @@ from learnworlds_mcp.client import LearnWorldsClient
 from learnworlds_mcp.config import Settings
 from learnworlds_mcp.errors import InvalidRequestError, LearnWorldsError
 from learnworlds_mcp.state.tallies import TallyStore
+from learnworlds_mcp.state.titles import TitleStore
 
 DAY = 86_400  # seconds
 
@@ -43,6 +44,8 @@ class AppContext:
     settings: Settings
     tallies: TallyStore
     """Where partial cohort reports keep their tallies (this process, or shared in Redis)."""
+    titles: TitleStore
+    """The school's group and course titles that completion offers, kept briefly."""
 
 
 def app_context(ctx: Context) -> AppContext:
