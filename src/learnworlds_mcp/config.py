@@ -773,6 +773,14 @@ def _read_remote_values(
                 "LEARNWORLDS_REDIS_URL (--redis-url) must be a Redis URL such as "
                 "redis://redis:6379/0 (or rediss:// for TLS)"
             )
+        import importlib.util
+
+        if importlib.util.find_spec("redis") is None:
+            raise ConfigError(
+                "LEARNWORLDS_REDIS_URL (--redis-url) is set but the redis package is not "
+                "installed: install learnworlds-mcp[redis] (uvx --from 'learnworlds-mcp[redis]' "
+                "learnworlds-mcp), or unset it to keep state in this process"
+            )
     values["redis_url"], values["state_key"] = redis_url, state_key
     public_url = values["public_url"]
     problem = _remote_problem(
