@@ -306,33 +306,48 @@ class MemoryTokens:
         self.client = client_info
 
 
+def sdk_oauth_provider(
+    browser: httpx2.AsyncClient,
+    site: Any,
+    key: str,
+    *,
+    server_url: str | None = None,
+    client_name: str = "SDK test client",
+    redirect_uri: str = "http://127.0.0.1:9/callback",
+) -> tuple[OAuthClientProvider, MemoryTokens]:
+    """The SDK's own OAuth client for `site` (anything with `url`), whose "browser" signs in
+    with `key` on the sign-in page: discovery, registration, PKCE, code, token and refresh."""
+    storage = MemoryTokens()
+    result: dict[str, AuthorizationCodeResult] = {}
+
+    async def redirect_handler(url: str) -> None:
+        query = await sign_in(browser, site, url, key)
+        result["code"] = AuthorizationCodeResult(code=query["code"][0], state=query["state"][0])
+
+    async def callback_handler() -> AuthorizationCodeResult:
+        return result["code"]
+
+    oauth = OAuthClientProvider(
+        server_url=server_url or f"{site.url}/mcp",
+        client_metadata=OAuthClientMetadata(
+            client_name=client_name,
+            redirect_uris=[AnyUrl(redirect_uri)],
+            grant_types=["authorization_code", "refresh_token"],
+            response_types=["code"],
+            token_endpoint_auth_method="none",
+        ),
+        storage=storage,
+        redirect_handler=redirect_handler,
+        callback_handler=callback_handler,
+    )
+    return oauth, storage
+
+
 async def test_the_sdk_oauth_client_signs_in_refreshes_and_calls_tools(
     tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
     async with serving(tmp_path) as served, httpx2.AsyncClient() as browser:
-        storage = MemoryTokens()
-        result: dict[str, AuthorizationCodeResult] = {}
-
-        async def redirect_handler(url: str) -> None:
-            query = await sign_in(browser, served, url, served.keys["anna"])
-            result["code"] = AuthorizationCodeResult(code=query["code"][0], state=query["state"][0])
-
-        async def callback_handler() -> AuthorizationCodeResult:
-            return result["code"]
-
-        oauth = OAuthClientProvider(
-            server_url=served.mcp_url,
-            client_metadata=OAuthClientMetadata(
-                client_name="SDK test client",
-                redirect_uris=[AnyUrl("http://127.0.0.1:9/callback")],
-                grant_types=["authorization_code", "refresh_token"],
-                response_types=["code"],
-                token_endpoint_auth_method="none",
-            ),
-            storage=storage,
-            redirect_handler=redirect_handler,
-            callback_handler=callback_handler,
-        )
+        oauth, storage = sdk_oauth_provider(browser, served, served.keys["anna"])
         async with (
             httpx2.AsyncClient(auth=oauth) as http,
             Client(streamable_http_client(served.mcp_url, http_client=http)) as client,

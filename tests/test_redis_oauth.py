@@ -22,12 +22,9 @@ import httpx2
 import pytest
 import uvicorn
 from mcp import Client
-from mcp.client.auth import OAuthClientProvider
 from mcp.client.streamable_http import streamable_http_client
 from mcp.server.auth.middleware.auth_context import get_access_token
 from mcp.server.mcpserver import MCPServer
-from mcp.shared.auth import AuthorizationCodeResult, OAuthClientMetadata
-from pydantic import AnyUrl
 
 from learnworlds_mcp.errors import SharedStateUnavailableError
 from learnworlds_mcp.remote.auth import build_remote_auth
@@ -40,7 +37,6 @@ from learnworlds_mcp.state.redis_oauth import RedisOAuthStore
 from tests.redis_server import RedisServer, running_redis
 from tests.test_oauth import (
     CONNECTOR_CALLBACK,
-    MemoryTokens,
     Served,
     assert_401,
     assert_no_secrets,
@@ -49,6 +45,7 @@ from tests.test_oauth import (
     pkce,
     post_key,
     register,
+    sdk_oauth_provider,
     sign_in,
     start_signin,
     token_request,
@@ -314,29 +311,7 @@ async def test_the_sdk_oauth_client_flow_over_redis_and_its_tokens_on_the_other_
         two_replicas(tmp_path, redis_server.url) as (a, b),
         httpx2.AsyncClient() as browser,
     ):
-        storage = MemoryTokens()
-        result: dict[str, AuthorizationCodeResult] = {}
-
-        async def redirect_handler(url: str) -> None:
-            query = await sign_in(browser, a, url, a.keys["anna"])
-            result["code"] = AuthorizationCodeResult(code=query["code"][0], state=query["state"][0])
-
-        async def callback_handler() -> AuthorizationCodeResult:
-            return result["code"]
-
-        oauth = OAuthClientProvider(
-            server_url=a.mcp_url,
-            client_metadata=OAuthClientMetadata(
-                client_name="SDK test client",
-                redirect_uris=[AnyUrl("http://127.0.0.1:9/callback")],
-                grant_types=["authorization_code", "refresh_token"],
-                response_types=["code"],
-                token_endpoint_auth_method="none",
-            ),
-            storage=storage,
-            redirect_handler=redirect_handler,
-            callback_handler=callback_handler,
-        )
+        oauth, storage = sdk_oauth_provider(browser, a, a.keys["anna"])
         async with (
             httpx2.AsyncClient(auth=oauth) as http,
             Client(streamable_http_client(a.mcp_url, http_client=http)) as client,

@@ -198,41 +198,21 @@ async def test_a_member_signs_in_with_the_sdk_oauth_client_and_is_audited(
     team: Team, mode: str
 ) -> None:
     from mcp import Client
-    from mcp.client.auth import OAuthClientProvider
     from mcp.client.streamable_http import streamable_http_client
-    from mcp.shared.auth import OAuthClientMetadata
-    from pydantic import AnyUrl
 
-    from tests.test_oauth import AuthorizationCodeResult, MemoryTokens, sign_in
+    from tests.test_oauth import sdk_oauth_provider
 
     user = learner(team.school, 7 if mode == "legacy" else 8)
     with team.serve() as server:
         site = Site(server.base, set())
-        storage = MemoryTokens()
-        codes: dict[str, AuthorizationCodeResult] = {}
         async with httpx2.AsyncClient() as browser:
-
-            async def redirect_handler(url: str) -> None:
-                query = await sign_in(browser, site, url, team.keys["writer"])  # type: ignore[arg-type]
-                codes["code"] = AuthorizationCodeResult(
-                    code=query["code"][0], state=query["state"][0]
-                )
-
-            async def callback_handler() -> AuthorizationCodeResult:
-                return codes["code"]
-
-            oauth = OAuthClientProvider(
+            oauth, storage = sdk_oauth_provider(
+                browser,
+                site,
+                team.keys["writer"],
                 server_url=server.url,
-                client_metadata=OAuthClientMetadata(
-                    client_name="Team Assistant",
-                    redirect_uris=[AnyUrl("https://assistant.example/callback")],
-                    grant_types=["authorization_code", "refresh_token"],
-                    response_types=["code"],
-                    token_endpoint_auth_method="none",
-                ),
-                storage=storage,
-                redirect_handler=redirect_handler,
-                callback_handler=callback_handler,
+                client_name="Team Assistant",
+                redirect_uri="https://assistant.example/callback",
             )
             async with (
                 httpx2.AsyncClient(auth=oauth) as http,
