@@ -149,3 +149,13 @@ def learner(school: SandboxSchool, n: int = 0) -> User:
 def write_requests(school: SandboxSchool) -> list[LoggedRequest]:
     """The POST/PUT/DELETE requests under /v2 the school received."""
     return [r for r in school.requests if r.is_write]
+
+
+def max_in_window(times: list[float], window: float) -> int:
+    """The most of `times` (request arrival times) that fall in any window of `window` seconds."""
+    times, best, start = sorted(times), 0, 0
+    for end, t in enumerate(times):
+        while t - times[start] >= window:
+            start += 1
+        best = max(best, end - start + 1)
+    return best

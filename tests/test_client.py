@@ -26,7 +26,7 @@ from learnworlds_mcp.errors import (
 )
 from learnworlds_mcp.paths import api_path
 from learnworlds_mcp.sandbox import SandboxSchool
-from tests.support import make_school, settings_for, transport_for
+from tests.support import make_school, max_in_window, settings_for, transport_for
 
 TOKEN = "/oauth2/access_token"
 
@@ -41,15 +41,6 @@ def client_for(school: SandboxSchool, **settings: Any) -> LearnWorldsClient:
 
 def log(school: SandboxSchool) -> list[tuple[str, str, int]]:
     return [(r.method, r.path, r.status) for r in school.requests]
-
-
-def max_in_window(times: list[float], window: float) -> int:
-    times, best, start = sorted(times), 0, 0
-    for end, t in enumerate(times):
-        while t - times[start] >= window:
-            start += 1
-        best = max(best, end - start + 1)
-    return best
 
 
 @pytest.fixture

@@ -24,7 +24,7 @@ from learnworlds_mcp.state.budget import WINDOW_MARGIN_SECONDS
 from learnworlds_mcp.state.redis import KEY_PREFIX, RedisState, school_namespace
 from learnworlds_mcp.state.redis_budget import RedisBudget
 from tests.redis_server import RedisServer, running_redis
-from tests.support import make_school, settings_for, transport_for
+from tests.support import make_school, max_in_window, settings_for, transport_for
 
 NS = "school0123456789"
 
@@ -32,15 +32,6 @@ NS = "school0123456789"
 @pytest.fixture
 def redis_server() -> Iterator[RedisServer]:
     yield from running_redis()
-
-
-def max_in_window(times: list[float], window: float) -> int:
-    times, best, start = sorted(times), 0, 0
-    for end, t in enumerate(times):
-        while t - times[start] >= window:
-            start += 1
-        best = max(best, end - start + 1)
-    return best
 
 
 async def settled(budget: RedisBudget) -> RedisBudget:

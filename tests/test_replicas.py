@@ -25,20 +25,11 @@ import pytest
 from learnworlds_mcp.sandbox import SandboxOptions, SandboxSchool, serve_sandbox
 from tests.http_server import RunningServer, http_client, running_server, wait_until
 from tests.redis_server import RedisServer, free_port, running_redis
-from tests.support import console_script, error_text, learner, payload, stdio_env
+from tests.support import console_script, error_text, learner, max_in_window, payload, stdio_env
 from tests.test_confirmation import Person
 
 LIMIT, SECONDS = 30, 3.0
 STATE_KEY = "replica-test-state-key-0123456789abcdef"
-
-
-def max_in_window(times: list[float], window: float) -> int:
-    times, best, start = sorted(times), 0, 0
-    for end, t in enumerate(times):
-        while t - times[start] >= window:
-            start += 1
-        best = max(best, end - start + 1)
-    return best
 
 
 @dataclass

@@ -28,7 +28,7 @@ from mcp.client.stdio import stdio_client
 from mcp_types import CallToolResult
 
 from learnworlds_mcp.sandbox import SandboxSchool, serve_sandbox
-from tests.support import console_script, stdio_env
+from tests.support import console_script, max_in_window, stdio_env
 
 RATE = (60, 2.0)  # requests per seconds, for the school and the client alike
 CHAOS_RATES = {
@@ -123,15 +123,6 @@ def plan_calls(school: SandboxSchool, seed: int) -> Plan:
 
 def text_of(result: CallToolResult) -> str:
     return " ".join(getattr(block, "text", "") for block in result.content)
-
-
-def max_in_window(times: list[float], window: float) -> int:
-    times, best, start = sorted(times), 0, 0
-    for end, t in enumerate(times):
-        while t - times[start] >= window:
-            start += 1
-        best = max(best, end - start + 1)
-    return best
 
 
 async def test_chaos_soak_over_stdio() -> None:

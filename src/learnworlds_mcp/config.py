@@ -42,6 +42,7 @@ __all__ = [
     "load_settings",
     "normalize_api_url",
     "normalize_public_url",
+    "tool_kinds",
 ]
 
 logger = logging.getLogger(__name__)
@@ -127,6 +128,17 @@ class RateLimit:
 
 DEFAULT_RATE_LIMIT = RateLimit(30, 10.0)
 """The API's published limit: 30 requests per 10 seconds."""
+
+
+def tool_kinds(allow_writes: bool, allow_destructive: bool) -> tuple[str, ...]:
+    """The tool kinds two switches allow: ``read`` always, then ``write``, ``destructive``
+    (destructive only together with writes) — for the server's gates and a member's alike."""
+    kinds = ["read"]
+    if allow_writes:
+        kinds.append("write")
+        if allow_destructive:
+            kinds.append("destructive")
+    return tuple(kinds)
 
 
 def normalize_api_url(value: str) -> str:
@@ -434,12 +446,7 @@ class Settings(BaseModel, frozen=True):
     @property
     def tool_kinds(self) -> tuple[str, ...]:
         """The tool kinds that are registered: ``read`` always, then ``write``, ``destructive``."""
-        kinds = ["read"]
-        if self.allow_writes:
-            kinds.append("write")
-            if self.allow_destructive:
-                kinds.append("destructive")
-        return tuple(kinds)
+        return tool_kinds(self.allow_writes, self.allow_destructive)
 
 
 # --------------------------------------------------------------------------------------------

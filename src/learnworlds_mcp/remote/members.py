@@ -34,7 +34,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from learnworlds_mcp.config import TOOLSETS
+from learnworlds_mcp.config import TOOLSETS, tool_kinds
 from learnworlds_mcp.config import _parse_toolsets as parse_toolsets
 
 __all__ = [
@@ -83,12 +83,7 @@ class Member:
     @property
     def tool_kinds(self) -> tuple[str, ...]:
         """The tool kinds the member may use: ``read`` always, then ``write``, ``destructive``."""
-        kinds = ["read"]
-        if self.allow_writes:
-            kinds.append("write")
-            if self.allow_destructive:
-                kinds.append("destructive")
-        return tuple(kinds)
+        return tool_kinds(self.allow_writes, self.allow_destructive)
 
     @property
     def gates(self) -> str:
