@@ -19,7 +19,7 @@ from mcp import Client
 from learnworlds_mcp.audit import AuditLog
 from learnworlds_mcp.sandbox import SandboxSchool
 from learnworlds_mcp.server import build_server
-from tests.support import connected, learner, make_school, settings_for
+from tests.support import connected, learner, make_school, settings_for, transport_for
 from tests.test_confirmation import Person
 
 
@@ -109,3 +109,34 @@ def test_the_log_file_is_private_and_appended(tmp_path: Path) -> None:
         log.close()
     assert path.stat().st_mode & 0o777 == 0o600
     assert records(path) == [{"n": 0}, {"n": 1}]
+
+
+async def test_a_call_cancelled_while_its_write_is_on_the_way_is_recorded_as_unknown(
+    tmp_path: Path,
+) -> None:
+    import anyio
+
+    school = make_school(users=20)
+    log = tmp_path / "audit.jsonl"
+    school_app = transport_for(school)
+
+    class SlowAnswer(httpx2.AsyncBaseTransport):
+        """The school gets the request at once; its answer takes longer than the caller waits."""
+
+        async def handle_async_request(self, request: httpx2.Request) -> httpx2.Response:
+            response = await school_app.handle_async_request(request)
+            if request.method == "POST" and request.url.path.endswith("/v2/users"):
+                await anyio.sleep(3)
+            return response
+
+    server = build_server(audited(school, log), transport=SlowAnswer(), clock=school.options.clock)
+    async with Client(server) as c:
+        with anyio.move_on_after(1):
+            await c.call_tool(
+                "create_a_learnworlds_user",
+                {"email": "late.arrival@example.com", "username": "Late Arrival"},
+            )
+    assert any(u.email == "late.arrival@example.com" for u in school.users)  # it got there
+    (line,) = records(log)
+    assert line["outcome"] == "unknown" and line["request"] == "POST /v2/users"
+    assert "status" not in line

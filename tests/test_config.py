@@ -670,6 +670,12 @@ def test_remote_settings_from_flags_and_environment() -> None:
     assert s.public_url == "https://mcp.school.com" == s.effective_public_url
     assert s.members_file == Path("/srv/members.json") and s.audit_log == "-"
     assert s.redis_url is not None and "pw" not in repr(s)
+    for written, origin in (
+        ("https://mcp.school.com:443", "https://mcp.school.com"),
+        ("https://MCP.school.com.:8443/", "https://mcp.school.com:8443"),
+        ("http://localhost:80", "http://localhost"),
+    ):
+        assert load(LEARNWORLDS_PUBLIC_URL=written).public_url == origin
     flagged = load(flags={"transport": "http", "port": "9001", "host": "::1"})
     assert (flagged.transport, flagged.port, flagged.host) == ("http", 9001, "::1")
     assert flagged.effective_public_url == "http://[::1]:9001"
@@ -706,6 +712,11 @@ def test_remote_settings_from_flags_and_environment() -> None:
         ),
         (
             {"LEARNWORLDS_REDIS_URL": "http://r:6379", "LEARNWORLDS_STATE_KEY": "k" * 40},
+            {},
+            ["LEARNWORLDS_REDIS_URL", "redis://"],
+        ),
+        (
+            {"LEARNWORLDS_REDIS_URL": "redis://r:abc/0", "LEARNWORLDS_STATE_KEY": "k" * 40},
             {},
             ["LEARNWORLDS_REDIS_URL", "redis://"],
         ),

@@ -112,11 +112,25 @@ def test_healthz_and_the_safety_checks(
             content=b"[" + b"1," * 700_000 + b"1]",
         )
         huge_form = httpx2.post(f"{server.base}/token", content=b"a=" + b"x" * 100_000)
+
+        def chunks(total: int) -> Iterator[bytes]:  # no Content-Length: chunked
+            yield b"a="
+            for _ in range(total // 10_000):
+                yield b"x" * 10_000
+
+        streamed_form = httpx2.post(f"{server.base}/register", content=chunks(200_000))
+        streamed_mcp = httpx2.post(
+            server.url,
+            headers={"Content-Type": "application/json", "Accept": "application/json"},
+            content=chunks(2_000_000),
+        )
     assert health.status_code == 200
     assert health.json()["status"] == "ok" and health.json()["version"]
     assert rebinding.status_code in (400, 421)
     assert foreign.status_code == 403
     assert huge.status_code == 413 and huge_form.status_code == 413
+    assert streamed_form.status_code == 413 and streamed_mcp.status_code == 413
+    assert "Traceback" not in server.stderr_text()
 
 
 @pytest.mark.parametrize(
@@ -125,11 +139,15 @@ def test_healthz_and_the_safety_checks(
         (["--host", "0.0.0.0", "--no-auth", "--public-url", "https://mcp.x.com"], "--no-auth"),
         (["--host", "0.0.0.0"], "LEARNWORLDS_PUBLIC_URL"),
         (["--host", "0.0.0.0", "--public-url", "http://mcp.x.com"], "https"),
+        (["--members-file", "CORRUPT"], "members file"),
+        (["--members-file", "."], "members file"),
+        (["--audit-log", "/nonexistent/dir/audit.jsonl"], "LEARNWORLDS_AUDIT_LOG"),
     ],
 )
 def test_unsafe_start_up_is_one_line_and_exit_2(
     args: list[str], needle: str, school: SandboxSchool, tmp_path: Path
 ) -> None:
+    (tmp_path / "CORRUPT").write_text("[1,2")
     result = subprocess.run(
         [console_script(), "--transport", "http", "--port", "0", *args],
         env=stdio_env("http://127.0.0.1:9/admin/api", school),

@@ -76,3 +76,55 @@ async def test_no_gates_means_the_servers_own() -> None:
     server, _ = gated_server(None)
     async with Client(server) as client:
         assert len((await client.list_tools()).tools) == 31
+
+
+@pytest.mark.parametrize("mode", ["legacy", "auto"])
+async def test_instructions_follow_the_members_gates(mode: str) -> None:
+    from learnworlds_mcp.server import instructions_for
+
+    school = make_school(users=20)
+    config = settings_for(school, allow_writes=True, allow_destructive=True)
+    texts = {}
+    for name, gates in (
+        ("reader", READER),
+        ("writer", Gates(frozenset({"read", "write"}), READER.toolsets)),
+        ("all", Gates(frozenset({"read", "write", "destructive"}), READER.toolsets)),
+    ):
+        gate = MemberGate(
+            selected_tools(config),
+            lambda g=gates: g,
+            lambda g: instructions_for(config, g.kinds),
+        )
+        server = build_server(
+            config, transport=transport_for(school), clock=school.options.clock, middleware=[gate]
+        )
+        async with Client(server, mode=mode) as client:
+            if mode == "auto":
+                await client.list_tools()  # the 2026 discovery happens on first use
+            texts[name] = client.instructions or ""
+    assert "changes are off for you" in texts["reader"] and "members add" in texts["reader"]
+    assert "--allow-writes" not in texts["reader"].replace("members add NAME --allow-writes", "")
+    assert "Additive changes are on" in texts["writer"] and "for you" in texts["writer"]
+    assert "Additive and destructive changes are on" in texts["all"]
+
+
+async def test_course_titles_are_completed_only_for_members_who_see_courses() -> None:
+    school = make_school(users=40)
+    ref = PromptReference(type="ref/prompt", name="learnworlds_cohort_report")
+    values = {}
+    for name, toolsets in (
+        ("groups only", {"groups"}),
+        ("groups and courses", {"groups", "courses"}),
+    ):
+        gates = Gates(frozenset({"read"}), frozenset(toolsets))
+        config = settings_for(school)
+        gate = MemberGate(selected_tools(config), lambda g=gates: g)
+        server = build_server(
+            config, transport=transport_for(school), clock=school.options.clock, middleware=[gate]
+        )
+        async with Client(server) as client:
+            values[name] = (
+                await client.complete(ref, {"name": "course", "value": ""})
+            ).completion.values
+    assert values["groups only"] == []
+    assert len(values["groups and courses"]) == len(school.courses) > 0

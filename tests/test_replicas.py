@@ -344,6 +344,15 @@ async def test_redis_lost_mid_burst_gives_clear_errors_and_recovers(
             )
             await stopper
             health = [httpx2.get(f"{r.base}/healthz", timeout=10) for r in c.replicas]
+            # Outside tool calls too (verifying an OAuth token, registering): a clear 503.
+            oauth_token = httpx2.post(
+                c.b.url, headers={"Authorization": "Bearer lwa_" + "x" * 40}, json={}, timeout=10
+            )
+            register = httpx2.post(
+                f"{c.a.base}/register",
+                json={"redirect_uris": ["https://claude.ai/api/mcp/auth_callback"]},
+                timeout=10,
+            )
             redis_server.start()  # back, and empty: the window it kept is gone
             assert wait_until(
                 lambda: all(
@@ -358,6 +367,10 @@ async def test_redis_lost_mid_burst_gives_clear_errors_and_recovers(
     failed = [error_text(r) for r in results if r.is_error]
     assert failed and all("LEARNWORLDS_REDIS_URL" in text for text in failed)
     assert all(h.status_code == 503 and h.json()["status"] == "degraded" for h in health)
+    for refused in (oauth_token, register):
+        assert refused.status_code == 503 and refused.headers["retry-after"] == "5"
+        assert "LEARNWORLDS_REDIS_URL" in refused.json()["error_description"]
+    assert all("Traceback" not in r.stderr_text() for r in c.replicas)
     assert all(not r.is_error for r in after)
     during = c.school.requests[sent:]
     assert all(r.status != 429 for r in during)

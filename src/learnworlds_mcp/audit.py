@@ -50,6 +50,19 @@ class AuditLog:
                 self._stream = os.fdopen(fd, "a", encoding="utf-8", buffering=1)
         return self._stream
 
+    def check(self) -> None:
+        """Open the log now, so a path that cannot be written stops start-up (ConfigError)
+        instead of letting changes go ahead unrecorded."""
+        from learnworlds_mcp.config import ConfigError
+
+        try:
+            self._open()
+        except OSError as error:
+            raise ConfigError(
+                f"LEARNWORLDS_AUDIT_LOG (--audit-log) {self.target} cannot be written "
+                f"({error.strerror}): give a writable file, - for stderr, or leave it unset"
+            ) from None
+
     def write(self, record: Mapping[str, Any]) -> None:
         line = json.dumps(record, ensure_ascii=False, separators=(",", ":"), default=str)
         with self._lock:
@@ -93,16 +106,21 @@ def audit_middleware(
         if ctx.method != "tools/call" or name not in watched:
             return await call_next(ctx)
         arguments = params.get("arguments")
+        who = identify()  # now: a key rotated while the call runs must not blank the record
         with observing() as record:
             try:
                 result = await call_next(ctx)
-            except Exception:
-                _write(log, identify, name, arguments, "error", record)
+            except BaseException:  # failed, or cancelled (the client went away) mid-call
+                if record.sending is not None:
+                    record.writes.append(record.sending)  # it may have reached the school
+                    _write(log, who, name, arguments, "unknown", record)
+                else:
+                    _write(log, who, name, arguments, "error", record)
                 raise
         if methods.is_input_required(result):
             return result  # paused for the person's answer: recorded when the call completes
         wire = result if isinstance(result, Mapping) else _dump(result)
-        _write(log, identify, name, arguments, outcome_of(wire, record), record)
+        _write(log, who, name, arguments, outcome_of(wire, record), record)
         return result
 
     return audit
@@ -115,13 +133,13 @@ def _dump(result: Any) -> Mapping[str, Any]:
 
 def _write(
     log: AuditLog,
-    identify: Identify,
+    who: tuple[str, str],
     tool: str,
     arguments: Any,
     outcome: str,
     record: CallRecord,
 ) -> None:
-    member, client = identify()
+    member, client = who
     entry: dict[str, Any] = {
         "time": datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z"),
         "member": member,

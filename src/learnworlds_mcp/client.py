@@ -33,7 +33,7 @@ from learnworlds_mcp.errors import (
     WriteOutcomeUnknownError,
     WriteReplyUnreadableError,
 )
-from learnworlds_mcp.observe import note_write
+from learnworlds_mcp.observe import note_not_sent, note_sending, note_write
 from learnworlds_mcp.state.budget import InProcessBudget, RateBudget
 
 logger = logging.getLogger(__name__)
@@ -167,10 +167,15 @@ class LearnWorldsClient:
         """
         query = {k: v for k, v in (params or {}).items() if v is not None}
         deadline = self._clock.monotonic() + self._max_wait
+        if method != "GET":
+            note_sending(method, path)
         try:
             response = await self._exchange(method, path, deadline, params=query, json=json_body)
         except WriteOutcomeUnknownError:
             note_write(method, path, None)
+            raise
+        except Exception:  # not cancellation: a write cancelled on its way stays "sending"
+            note_not_sent()
             raise
         if method != "GET":
             note_write(method, path, response.status_code)

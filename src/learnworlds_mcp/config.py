@@ -246,7 +246,13 @@ def normalize_public_url(value: str) -> str:
         raise ValueError(
             "must be the server's origin, without a path (e.g. https://mcp.school.com)"
         )
-    return f"{scheme}://{parts.netloc.lower()}"
+    # The origin exactly as browsers send it: no default port, no trailing dot (the sign-in
+    # form's Origin check and the Host/Origin allow-lists compare with it).
+    host = host.rstrip(".").lower()
+    netloc = f"[{host}]" if ":" in host else host
+    if parts.port is not None and parts.port != {"http": 80, "https": 443}[scheme]:
+        netloc = f"{netloc}:{parts.port}"
+    return f"{scheme}://{netloc}"
 
 
 def _parse_bool(text: str) -> bool:
@@ -774,7 +780,12 @@ def _read_remote_values(
     redis_url = None if raw_redis is None else SecretStr(_as_text(raw_redis.value).strip())
     state_key = None if raw_key is None else SecretStr(_as_text(raw_key.value).strip())
     if redis_url is not None:
-        scheme = urlsplit(redis_url.get_secret_value()).scheme.lower()
+        try:
+            parsed = urlsplit(redis_url.get_secret_value())
+            parsed.port  # noqa: B018 - raises on a port that is not a number
+            scheme = parsed.scheme.lower()
+        except ValueError:
+            scheme = ""
         if scheme not in ("redis", "rediss", "unix"):
             raise ConfigError(
                 "LEARNWORLDS_REDIS_URL (--redis-url) must be a Redis URL such as "

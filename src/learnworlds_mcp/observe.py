@@ -28,10 +28,15 @@ class SentWrite:
 
 @dataclass
 class CallRecord:
-    """The writes one tool call sent and, if it failed, how."""
+    """The writes one tool call sent and, if it failed, how.
+
+    `sending` is the write on its way while no answer has come (set just before it is sent):
+    a call cancelled at that moment may have changed the school.
+    """
 
     writes: list[SentWrite] = field(default_factory=list)
     failure: Failure | None = None
+    sending: SentWrite | None = None
 
 
 _current: ContextVar[CallRecord | None] = ContextVar("learnworlds_call_record", default=None)
@@ -48,11 +53,26 @@ def observing() -> Iterator[CallRecord]:
         _current.reset(token)
 
 
+def note_sending(method: str, path: str) -> None:
+    """The client is about to send a write; `note_write` or `note_not_sent` follows."""
+    record = _current.get()
+    if record is not None:
+        record.sending = SentWrite(method, path, None)
+
+
 def note_write(method: str, path: str, status: int | None) -> None:
     """The client sent a write (status None: it may have arrived, no answer came)."""
     record = _current.get()
     if record is not None:
+        record.sending = None
         record.writes.append(SentWrite(method, path, status))
+
+
+def note_not_sent() -> None:
+    """The write on its way was not sent after all (refused before leaving, or never processed)."""
+    record = _current.get()
+    if record is not None:
+        record.sending = None
 
 
 def note_failure(failure: Failure) -> None:

@@ -44,6 +44,12 @@ PROMPT_TOOLS: dict[str, str] = {
 }
 """Each prompt and the tool it sends the model to: a prompt is offered only with its tool."""
 
+COMPLETION_TOOLS: dict[tuple[str, str], str] = {
+    (COHORT_PROMPT, "course"): "list_all_learnworlds_courses",
+}
+"""Completed arguments that show more than their prompt's tool does (every course title, not
+just the group's), and the tool a caller must be able to use to see that."""
+
 # Titles offered by completion are fetched at most this often per server run.
 TITLES_TTL_SECONDS = 60.0
 # Pages read for titles: 20 groups or 50 courses a page.

@@ -6,7 +6,7 @@ imports no tool module and builds no tool; each tool is built on its first call.
 
 import importlib
 import inspect
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Collection, Sequence
 from contextlib import asynccontextmanager
 from functools import cache
 from typing import TYPE_CHECKING, Annotated, Any, get_args, get_origin
@@ -48,28 +48,43 @@ def selected_tools(settings: Settings) -> list[CatalogEntry]:
     return sorted(chosen, key=lambda t: (KIND_ORDER.index(t.kind), TOOLSETS.index(t.toolset)))
 
 
-def instructions_for(settings: Settings) -> str:
+def instructions_for(settings: Settings, member_kinds: Collection[str] | None = None) -> str:
     """What the model is told at `initialize`: how to use the tools, and which changes are off
-    and how the operator turns them on (the text follows the gates)."""
-    kinds = settings.tool_kinds
+    and who turns them on (the text follows the gates). `member_kinds`: the caller's own tool
+    kinds on the remote server (None over stdio); what the server allows but the member may not
+    use is the member's to ask for, not the operator's flags."""
+    server_kinds = settings.tool_kinds
+    kinds = [k for k in server_kinds if member_kinds is None or k in member_kinds]
     lines = [
         "Tools for one LearnWorlds school. Users can be named by id or email. List tools are "
         "paged: repeat with page = next_page until next_page is null. The school allows "
         f"{settings.rate_limit.requests} API requests per {settings.rate_limit.seconds:g} s; "
         "the server paces calls, so prefer few, targeted calls.",
     ]
+    member_text = (
+        "your member key does not allow them: the server's operator gives a member changes "
+        "with `learnworlds-mcp members add NAME --allow-writes` (and --allow-destructive)."
+    )
     if "write" not in kinds:
-        lines.append(
-            "Read-only: changes are off. The operator turns on additive changes (create, add, "
-            "enroll) by starting the server with --allow-writes (LEARNWORLDS_ALLOW_WRITES=1), "
-            "and changes that overwrite or remove with --allow-destructive as well "
-            "(LEARNWORLDS_ALLOW_DESTRUCTIVE=1)."
-        )
+        if "write" in server_kinds:
+            lines.append(f"Read-only: changes are off for you; {member_text}")
+        else:
+            lines.append(
+                "Read-only: changes are off. The operator turns on additive changes (create, "
+                "add, enroll) by starting the server with --allow-writes "
+                "(LEARNWORLDS_ALLOW_WRITES=1), and changes that overwrite or remove with "
+                "--allow-destructive as well (LEARNWORLDS_ALLOW_DESTRUCTIVE=1)."
+            )
     elif "destructive" not in kinds:
         lines.append(
             "Additive changes are on; use dry_run to preview one. Changes that overwrite or "
-            "remove (update, suspend, unenroll, remove) are off: the operator turns them on by "
-            "starting the server with --allow-destructive (LEARNWORLDS_ALLOW_DESTRUCTIVE=1)."
+            "remove (update, suspend, unenroll, remove) are off"
+            + (
+                f" for you; {member_text}"
+                if "destructive" in server_kinds
+                else ": the operator turns them on by starting the server with "
+                "--allow-destructive (LEARNWORLDS_ALLOW_DESTRUCTIVE=1)."
+            )
         )
     else:
         lines.append(
@@ -98,6 +113,8 @@ def build_server(
     closes it when it stops.
     """
     audit = AuditLog(settings.audit_log) if settings.audit_log else None
+    if audit is not None:
+        audit.check()
     shared = state or in_process_state(settings, clock)
 
     @asynccontextmanager

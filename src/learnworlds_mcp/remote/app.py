@@ -8,6 +8,7 @@ the public URL, and a cap on request bodies.
 """
 
 import json
+import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -22,12 +23,15 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from learnworlds_mcp import __version__
 from learnworlds_mcp.clock import Clock
-from learnworlds_mcp.config import Settings, is_loopback_host
+from learnworlds_mcp.config import ConfigError, Settings, is_loopback_host
+from learnworlds_mcp.errors import SharedStateUnavailableError
 from learnworlds_mcp.remote.auth import RemoteAuth, build_remote_auth
 from learnworlds_mcp.remote.gate import Gates, MemberGate
-from learnworlds_mcp.remote.members import Member, MemberDirectory
-from learnworlds_mcp.server import build_server, selected_tools
+from learnworlds_mcp.remote.members import Member, MemberDirectory, MembersError
+from learnworlds_mcp.server import build_server, instructions_for, selected_tools
 from learnworlds_mcp.state.shared import shared_state
+
+logger = logging.getLogger(__name__)
 
 MCP_PATH = "/mcp"
 MAX_MCP_BODY_BYTES = 1024 * 1024
@@ -100,7 +104,10 @@ def build_http_app(
     clock: Clock | None = None,
 ) -> HttpApp:
     """The ASGI app for `--transport http` (`settings.port` must be the port actually bound)."""
-    members = MemberDirectory(settings.members_file)
+    try:
+        members = MemberDirectory(settings.members_file)
+    except MembersError as error:  # unreadable or corrupt: the one-line start-up error
+        raise ConfigError(str(error)) from None
     state = shared_state(settings, clock)
     auth = (
         None
@@ -114,7 +121,11 @@ def build_http_app(
         )
     )
     callers = Callers(auth)
-    gate = MemberGate(selected_tools(settings), callers.gates)
+    gate = MemberGate(
+        selected_tools(settings),
+        callers.gates,
+        lambda gates: instructions_for(settings, gates.kinds),
+    )
 
     async def note_seen(ctx: ServerRequestContext[Any, Any], call_next: CallNext) -> Any:
         """When each member was last seen (written at most once a minute per member)."""
@@ -141,6 +152,7 @@ def build_http_app(
     )
     if auth is not None:
         auth.mount(app)
+    app.add_middleware(SharedStateGuard)
 
     async def healthz(_: Request) -> Response:
         if await state.healthy():
@@ -159,8 +171,11 @@ def build_http_app(
     return HttpApp(app=BodyLimit(app), members=members.count())
 
 
-class BodyLimit:
-    """Refuse request bodies over the cap with 413, whether announced or streamed."""
+class SharedStateGuard:
+    """Answer 503 with a clear message when the shared state (Redis) is out of reach outside a
+    tool call — verifying a token, registering a client, signing in — instead of a bare 500
+    with a traceback: connectors give up on a 5xx in their discovery chain, but a 503 with
+    `Retry-After` says "try again shortly"."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
@@ -169,31 +184,91 @@ class BodyLimit:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        started = False
+
+        async def watched(message: Message) -> None:
+            nonlocal started
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
+        try:
+            await self.app(scope, receive, watched)
+        except Exception as error:
+            unavailable = _unavailable(error)
+            if unavailable is None or started:
+                raise
+            logger.warning("%s %s: %s", scope.get("method"), scope.get("path"), unavailable)
+            body = json.dumps(
+                {"error": "temporarily_unavailable", "error_description": str(unavailable)}
+            ).encode()
+            await send(
+                {
+                    "type": "http.response.start",
+                    "status": 503,
+                    "headers": [
+                        (b"content-type", b"application/json"),
+                        (b"retry-after", b"5"),
+                        (b"access-control-allow-origin", b"*"),
+                    ],
+                }
+            )
+            await send({"type": "http.response.body", "body": body})
+
+
+def _unavailable(error: BaseException) -> SharedStateUnavailableError | None:
+    if isinstance(error, SharedStateUnavailableError):
+        return error
+    if isinstance(error, BaseExceptionGroup):
+        for inner in error.exceptions:
+            found = _unavailable(inner)
+            if found is not None:
+                return found
+    return None
+
+
+class BodyLimit:
+    """Refuse request bodies over `MAX_OTHER_BODY_BYTES` with 413 outside `/mcp`, announced or
+    streamed (chunked): the body is read, up to the cap, before the route sees it. `/mcp` has
+    the SDK's own cap (`max_request_body_size`)."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         path = str(scope.get("path", ""))
-        limit = MAX_MCP_BODY_BYTES if path.rstrip("/") == MCP_PATH else MAX_OTHER_BODY_BYTES
+        if scope["type"] != "http" or path.rstrip("/") == MCP_PATH:
+            await self.app(scope, receive, send)
+            return
+        limit = MAX_OTHER_BODY_BYTES
         length = dict(scope.get("headers") or []).get(b"content-length")
         if length is not None and (not length.isdigit() or int(length) > limit):
             await _too_large(send, limit)
             return
-        seen = 0
-
-        async def capped() -> Message:
-            nonlocal seen
+        chunks: list[bytes] = []
+        size = 0
+        while True:
             message = await receive()
-            if message["type"] == "http.request":
-                seen += len(message.get("body", b""))
-                if seen > limit:
-                    raise _BodyTooLarge
-            return message
+            if message["type"] != "http.request":  # the client went away
+                return
+            chunk = message.get("body", b"")
+            size += len(chunk)
+            if size > limit:
+                await _too_large(send, limit)
+                return
+            chunks.append(chunk)
+            if not message.get("more_body", False):
+                break
+        body = b"".join(chunks)
+        replayed = False
 
-        try:
-            await self.app(scope, capped, send)
-        except _BodyTooLarge:
-            await _too_large(send, limit)
+        async def replay() -> Message:
+            nonlocal replayed
+            if not replayed:
+                replayed = True
+                return {"type": "http.request", "body": body, "more_body": False}
+            return await receive()
 
-
-class _BodyTooLarge(Exception):
-    pass
+        await self.app(scope, replay, send)
 
 
 async def _too_large(send: Send, limit: int) -> None:

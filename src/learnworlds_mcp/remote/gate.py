@@ -16,7 +16,7 @@ from mcp.server.context import CallNext, HandlerResult, ServerRequestContext
 from mcp.shared.exceptions import MCPError
 
 from learnworlds_mcp.catalog import CatalogEntry
-from learnworlds_mcp.prompts import PROMPT_TOOLS
+from learnworlds_mcp.prompts import COMPLETION_TOOLS, PROMPT_TOOLS
 from learnworlds_mcp.views.registration import VIEWS
 
 VIEW_TOOLS = {view.uri: view.tool for view in VIEWS}
@@ -45,9 +45,16 @@ CallerGates = Callable[[], Gates | None]
 class MemberGate:
     """The server middleware that hides from each member what their gates do not allow."""
 
-    def __init__(self, tools: Collection[CatalogEntry], caller_gates: CallerGates) -> None:
+    def __init__(
+        self,
+        tools: Collection[CatalogEntry],
+        caller_gates: CallerGates,
+        instructions: Callable[[Gates], str] | None = None,
+    ) -> None:
+        """`instructions` gives the server's instructions as they read for a member's gates."""
         self._tools = {spec.name: spec for spec in tools}
         self._caller_gates = caller_gates
+        self._instructions = instructions
 
     def visible_tools(self, gates: Gates | None) -> set[str]:
         """The names of the registered tools a caller with `gates` may see and call."""
@@ -64,6 +71,11 @@ class MemberGate:
         visible = self.visible_tools(gates)
         params: Mapping[str, Any] = ctx.params or {}
         method = ctx.method
+        if method in ("initialize", "server/discover") and self._instructions is not None:
+            result = await call_next(ctx)
+            if isinstance(result, Mapping) and "instructions" in result:
+                return {**result, "instructions": self._instructions(gates)}
+            return result
         if method == "tools/list":
             return _keep(await call_next(ctx), "tools", lambda item: item.get("name") in visible)
         if method == "prompts/list":
@@ -96,6 +108,14 @@ class MemberGate:
             if isinstance(name, str) and name in PROMPT_TOOLS and PROMPT_TOOLS[name] not in visible:
                 hidden_ref = {**ref, "name": _NOWHERE}  # type: ignore[dict-item]
                 return await _as_unknown(ctx, call_next, {**params, "ref": hidden_ref}, name)
+            argument = params.get("argument")
+            arg = argument.get("name") if isinstance(argument, Mapping) else None
+            if isinstance(name, str) and isinstance(arg, str):
+                needed = COMPLETION_TOOLS.get((name, arg))
+                if needed is not None and needed not in visible:
+                    hidden_arg = {**argument, "name": _NOWHERE}  # type: ignore[dict-item]
+                    hidden = {**params, "argument": hidden_arg}
+                    return await _as_unknown(ctx, call_next, hidden, arg)
         return await call_next(ctx)
 
 
