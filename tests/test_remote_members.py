@@ -242,3 +242,37 @@ async def test_a_member_signs_in_with_the_sdk_oauth_client_and_is_audited(
     )
     log = team.audit.read_text() + server.stderr_text()
     assert token not in log and storage.tokens.refresh_token not in log
+
+
+@pytest.mark.parametrize("mode", ["legacy", "auto"])
+async def test_every_change_outcome_is_audited_once_over_http(team: Team, mode: str) -> None:
+    from tests.test_confirmation import Person
+
+    user, other = learner(team.school, 12 if mode == "legacy" else 14), learner(team.school, 13)
+    yes, no = Person(), Person(action="decline")
+    with team.serve() as server:
+        key = team.keys["writer"]
+        async with http_client(server.url, key, mode=mode, elicitation_callback=yes) as client:
+            for arguments in (
+                {"user_id": user.id},  # done, after the person said yes
+                {"user_id": user.id},  # unchanged: already suspended, nobody asked
+                {"user_id": other.id, "dry_run": True},
+                {"user_id": "nobody@nowhere.example"},  # refused: no such user
+            ):
+                await client.call_tool("suspend_a_learnworlds_user", arguments)
+        async with http_client(server.url, key, mode=mode, elicitation_callback=no) as client:
+            await client.call_tool("suspend_a_learnworlds_user", {"user_id": other.email})
+    suspended_once = [r for r in team.school.requests if r.path == f"/v2/users/{user.id}/suspend"]
+    user.is_suspended = False
+    records = audit_lines(team)
+    assert [r["outcome"] for r in records] == [
+        "done",
+        "unchanged",
+        "dry_run",
+        "refused",
+        "declined",
+    ]
+    assert all((r["member"], r["client"]) == ("writer", "key") for r in records)
+    assert records[0]["request"] == f"PUT /v2/users/{user.id}/suspend"
+    assert records[0]["status"] == 200 and len(suspended_once) == 1
+    assert len(yes.asked) == 1 and len(no.asked) == 1 and not other.is_suspended
