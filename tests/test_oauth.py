@@ -37,12 +37,13 @@ from mcp.shared.auth import (
     OAuthToken,
 )
 from pydantic import AnyUrl
+from starlette.requests import Request
 
 from learnworlds_mcp.clock import FakeClock
 from learnworlds_mcp.remote.auth import RemoteAuth, build_remote_auth
 from learnworlds_mcp.remote.members import MemberDirectory, MembersFile
 from learnworlds_mcp.remote.serve import bind
-from learnworlds_mcp.remote.signin import ServerGates
+from learnworlds_mcp.remote.signin import ServerGates, request_source
 from learnworlds_mcp.state.oauth import MemoryOAuthStore
 
 CONNECTOR_ORIGIN = "https://claude.ai"
@@ -1034,3 +1035,21 @@ async def test_a_burst_of_parallel_wrong_keys_gets_five_tries(tmp_path: Path) ->
             for _ in range(12):
                 group.start_soon(attempt)
         assert sorted(statuses) == [200] * 5 + [429] * 7
+
+
+@pytest.mark.parametrize(
+    ("host", "source"),
+    [
+        ("203.0.113.7", "203.0.113.7"),
+        ("::ffff:203.0.113.7", "203.0.113.7"),  # IPv4 on a `--host ::` socket: its own bucket
+        ("::ffff:198.51.100.9", "198.51.100.9"),
+        ("2001:db8:1:2:3:4:5:6", "2001:db8:1:2::/64"),
+        ("::1", "::1"),
+        ("127.0.0.1", "127.0.0.1"),
+        ("testclient", "testclient"),
+    ],
+)
+def test_the_source_of_a_request(host: str, source: str) -> None:
+    """Each IPv4 client is its own source, whether it reaches an IPv4 or an IPv6 socket."""
+    request = Request({"type": "http", "client": (host, 50000), "headers": []})
+    assert request_source(request) == source
