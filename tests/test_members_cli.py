@@ -11,6 +11,12 @@ from learnworlds_mcp.remote.members import KEY_PREFIX, MemberDirectory, MembersF
 from learnworlds_mcp.remote.members_cli import members_main, members_path
 
 
+@pytest.fixture(autouse=True)
+def _in_tmp_path(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each test in its own working directory: no ./.env of the checkout's reaches it."""
+    monkeypatch.chdir(tmp_path)
+
+
 def run(*argv: str, env: dict[str, str] | None = None) -> tuple[int, str, str]:
     out, err = io.StringIO(), io.StringIO()
     code = members_main(list(argv), env or {}, stdout=out, stderr=err)
@@ -103,3 +109,49 @@ def test_help_and_no_command(tmp_path: Path) -> None:
     assert code == 0 and "add" in out and "rotate" in out
     code, _, err = run()
     assert code == 2 and "COMMAND" in err
+
+
+def test_the_members_file_named_in_dot_env_is_the_one_used(tmp_path: Path) -> None:
+    """As the server does: LEARNWORLDS_MEMBERS_FILE in ./.env counts, after the environment."""
+    (tmp_path / ".env").write_text("LEARNWORLDS_MEMBERS_FILE=team.json\n")
+    code, _, err = run("add", "zed")
+    assert code == 0
+    assert "zed" in MembersFile(tmp_path / "team.json").load()
+    assert not (tmp_path / "learnworlds-members.json").exists()
+    assert "team.json (LEARNWORLDS_MEMBERS_FILE in " in err and ".env)" in err
+    code, out, err = run("list")
+    assert code == 0 and out.splitlines()[1].startswith("zed")
+    assert err.startswith("Members in team.json (LEARNWORLDS_MEMBERS_FILE in ")
+
+    # the process environment wins over .env, the flag over both
+    code, _, err = run("add", "amy", env={"LEARNWORLDS_MEMBERS_FILE": "env.json"})
+    assert code == 0 and "amy" in MembersFile(tmp_path / "env.json").load()
+    assert "env.json ($LEARNWORLDS_MEMBERS_FILE)" in err
+    code, _, err = run(
+        "remove", "zed", "--members-file", "team.json", env={"LEARNWORLDS_MEMBERS_FILE": "x.json"}
+    )
+    assert code == 0 and "team.json (--members-file)" in err
+    assert MembersFile(tmp_path / "team.json").load() == {}
+
+
+def test_env_file_names_another_dot_env(tmp_path: Path) -> None:
+    """`--env-file PATH` replaces ./.env, values taken literally (no $ interpolation)."""
+    (tmp_path / ".env").write_text("LEARNWORLDS_MEMBERS_FILE=ignored.json\n")
+    other = tmp_path / "prod.env"
+    other.write_text("LEARNWORLDS_MEMBERS_FILE='team$HOME.json'\n")
+    code, _, err = run("add", "zed", "--env-file", str(other))
+    assert code == 0
+    assert "zed" in MembersFile(tmp_path / "team$HOME.json").load()
+    assert f"(LEARNWORLDS_MEMBERS_FILE in {other})" in err
+    assert not (tmp_path / "ignored.json").exists()
+
+    code, out, err = run("list", "--env-file", str(tmp_path / "missing.env"))
+    assert code == 2 and out == ""
+    assert err.startswith("learnworlds-mcp members: --env-file ") and "no such file" in err
+    assert err.count("\n") == 1
+
+
+def test_without_any_setting_the_default_file_is_named(tmp_path: Path) -> None:
+    code, _, err = run("add", "zed")
+    assert code == 0 and "zed" in MembersFile(tmp_path / "learnworlds-members.json").load()
+    assert "learnworlds-members.json (the default)" in err

@@ -37,12 +37,20 @@ from mcp.shared.auth import (
     OAuthToken,
 )
 from pydantic import AnyUrl
+from starlette.requests import Request
 
 from learnworlds_mcp.clock import FakeClock
-from learnworlds_mcp.remote.auth import RemoteAuth, build_remote_auth
+from learnworlds_mcp.remote.auth import (
+    AUTHORIZATION_WINDOW,
+    AUTHORIZATIONS_PER_SOURCE,
+    REGISTRATION_WINDOW,
+    REGISTRATIONS_PER_SOURCE,
+    RemoteAuth,
+    build_remote_auth,
+)
 from learnworlds_mcp.remote.members import MemberDirectory, MembersFile
 from learnworlds_mcp.remote.serve import bind
-from learnworlds_mcp.remote.signin import ServerGates
+from learnworlds_mcp.remote.signin import ServerGates, request_source
 from learnworlds_mcp.state.oauth import MemoryOAuthStore
 
 CONNECTOR_ORIGIN = "https://claude.ai"
@@ -1034,3 +1042,119 @@ async def test_a_burst_of_parallel_wrong_keys_gets_five_tries(tmp_path: Path) ->
             for _ in range(12):
                 group.start_soon(attempt)
         assert sorted(statuses) == [200] * 5 + [429] * 7
+
+
+@pytest.mark.parametrize(
+    ("host", "source"),
+    [
+        ("203.0.113.7", "203.0.113.7"),
+        ("::ffff:203.0.113.7", "203.0.113.7"),  # IPv4 on a `--host ::` socket: its own bucket
+        ("::ffff:198.51.100.9", "198.51.100.9"),
+        ("2001:db8:1:2:3:4:5:6", "2001:db8:1:2::/64"),
+        ("::1", "::1"),
+        ("127.0.0.1", "127.0.0.1"),
+        ("testclient", "testclient"),
+    ],
+)
+def test_the_source_of_a_request(host: str, source: str) -> None:
+    """Each IPv4 client is its own source, whether it reaches an IPv4 or an IPv6 socket."""
+    request = Request({"type": "http", "client": (host, 50000), "headers": []})
+    assert request_source(request) == source
+
+
+# --------------------------------------------------------------------------------------------
+# What anyone may make the server store: capped registrations, per-source limits
+# --------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("metadata", "error", "words"),
+    [
+        (
+            {"redirect_uris": ["https://claude.ai/cb?" + "a" * 1980]},
+            "invalid_redirect_uri",
+            "longer than 2000 characters",
+        ),
+        (
+            {"redirect_uris": [f"https://claude.ai/cb{i}" for i in range(11)]},
+            "invalid_redirect_uri",
+            "at most 10",
+        ),
+        ({"client_name": "n" * 201}, "invalid_client_metadata", "longer than 200"),
+        (  # within every field's cap, but 9 URIs of 1,992 characters are over 16 KiB
+            {"redirect_uris": [f"https://claude.ai/cb{i}?" + "a" * 1970 for i in range(9)]},
+            "invalid_client_metadata",
+            "larger than 16 KiB",
+        ),
+    ],
+)
+async def test_registration_metadata_is_capped(
+    tmp_path: Path, metadata: dict[str, Any], error: str, words: str
+) -> None:
+    async with serving(tmp_path) as served, httpx2.AsyncClient() as http:
+        body = {
+            "client_name": "x",
+            "redirect_uris": [CONNECTOR_CALLBACK],
+            "token_endpoint_auth_method": "none",
+            **metadata,
+        }
+        response = await http.post(f"{served.url}/register", json=body)
+        assert response.status_code == 400, response.text
+        assert response.json()["error"] == error
+        assert words in response.json()["error_description"]
+        assert len(served.auth.provider.store) == 1  # the registration counter, no client
+
+
+async def test_registration_within_the_caps_is_accepted(tmp_path: Path) -> None:
+    async with serving(tmp_path) as served, httpx2.AsyncClient() as http:
+        longest = "https://claude.ai/cb?" + "a" * (2000 - len("https://claude.ai/cb?"))
+        client = await register(http, served, redirect_uris=[longest], client_name="n" * 200)
+        assert client["redirect_uris"] == [longest]
+
+
+async def test_registrations_are_limited_per_source(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """30 an hour per source address; then 429 (JSON, with CORS) until the hour is over."""
+    async with serving(tmp_path) as served, httpx2.AsyncClient() as http:
+        for _ in range(REGISTRATIONS_PER_SOURCE):
+            await register(http, served)
+        stored = len(served.auth.provider.store)
+        for _ in range(3):
+            refused = await http.post(
+                f"{served.url}/register",
+                json={"redirect_uris": [CONNECTOR_CALLBACK], "token_endpoint_auth_method": "none"},
+                headers={"Origin": CONNECTOR_ORIGIN},
+            )
+            assert refused.status_code == 429
+            assert refused.headers["retry-after"] == "3600"
+            assert refused.headers["access-control-allow-origin"] == "*"
+            assert refused.json()["error"] == "temporarily_unavailable"
+            assert "at most 30 an hour" in refused.json()["error_description"]
+        assert len(served.auth.provider.store) == stored  # nothing more was kept
+        assert await served.auth.provider.store.count("register", "127.0.0.1") == 33
+        assert sum("registrations refused" in r.getMessage() for r in caplog.records) == 1
+        served.clock.advance(REGISTRATION_WINDOW + 1)
+        await register(http, served)
+
+
+async def test_authorizations_are_limited_per_source(tmp_path: Path) -> None:
+    """60 sign-ins started per 10 minutes per source; then a 429 page until they are over."""
+    async with serving(tmp_path) as served, httpx2.AsyncClient() as http:
+        client = await register(http, served)
+        _, challenge = pkce()
+        for _ in range(AUTHORIZATIONS_PER_SOURCE):
+            started = await http.get(authorize_url(served, client, challenge))
+            assert started.status_code == 302
+        stored = len(served.auth.provider.store)
+        refused = await http.get(authorize_url(served, client, challenge))
+        assert refused.status_code == 429
+        assert refused.headers["retry-after"] == "600"
+        assert refused.headers["content-type"].startswith("text/html")
+        assert "default-src 'none'" in refused.headers["content-security-policy"]
+        assert "Too many sign-in attempts" in refused.text
+        assert len(served.auth.provider.store) == stored  # no sign-in record was kept
+        served.clock.advance(AUTHORIZATION_WINDOW + 1)
+        key = served.keys["anna"]
+        query = await sign_in(http, served, authorize_url(served, client, challenge), key)
+        assert "code" in query

@@ -15,7 +15,7 @@ import time
 from collections.abc import AsyncIterator, Iterator
 from contextlib import AsyncExitStack, asynccontextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, get_args
 
 import anyio
 import httpx2
@@ -27,11 +27,11 @@ from mcp.server.auth.middleware.auth_context import get_access_token
 from mcp.server.mcpserver import MCPServer
 
 from learnworlds_mcp.errors import SharedStateUnavailableError
-from learnworlds_mcp.remote.auth import build_remote_auth
+from learnworlds_mcp.remote.auth import REGISTRATIONS_PER_SOURCE, build_remote_auth
 from learnworlds_mcp.remote.members import MemberDirectory, MembersFile
 from learnworlds_mcp.remote.serve import bind
 from learnworlds_mcp.remote.signin import WRONG_KEY_LIMIT, ServerGates
-from learnworlds_mcp.state.oauth import MemoryOAuthStore, OAuthStore
+from learnworlds_mcp.state.oauth import CounterKind, MemoryOAuthStore, OAuthStore
 from learnworlds_mcp.state.redis import KEY_PREFIX, RedisState
 from learnworlds_mcp.state.redis_oauth import RedisOAuthStore
 from tests.redis_server import RedisServer, running_redis
@@ -175,6 +175,18 @@ async def test_counters_count_hits_within_a_fixed_window(
                 group.start_soon(hit, here if i % 2 else there)
         assert sorted(seen) == list(range(1, 21))
         assert await here.count("wrong_key", "burst") == 20
+
+
+async def test_every_counter_kind_counts_on_its_own(
+    kind: str, maybe_redis: RedisServer | None
+) -> None:
+    """Wrong keys, registrations and authorizations: three counters for one source."""
+    async with two_views(kind, maybe_redis) as (here, there):
+        for counter in get_args(CounterKind):
+            assert await here.hit(counter, "198.51.100.9", 30) == 1
+            assert await there.hit(counter, "198.51.100.9", 30) == 2
+        for counter in get_args(CounterKind):
+            assert await here.count(counter, "198.51.100.9") == 2
 
 
 # --------------------------------------------------------------------------------------------
@@ -431,6 +443,26 @@ async def test_wrong_keys_are_counted_across_replicas(
         assert 0 < counter <= 60_000
         share_secrets(a, b)
         assert_no_secrets(a, caplog)
+
+
+async def test_registrations_are_counted_across_replicas(
+    tmp_path: Path, redis_server: RedisServer
+) -> None:
+    """The per-source registration limit holds wherever the registrations land."""
+    async with two_replicas(tmp_path, redis_server.url) as (a, b), httpx2.AsyncClient() as http:
+        for i in range(REGISTRATIONS_PER_SOURCE):
+            await register(http, a if i % 2 else b)
+        for served in (a, b):
+            refused = await http.post(
+                f"{served.url}/register",
+                json={"redirect_uris": [CONNECTOR_CALLBACK], "token_endpoint_auth_method": "none"},
+            )
+            assert refused.status_code == 429, refused.text
+            assert refused.headers["retry-after"] == "3600"
+        (counter,) = [
+            pttl for key, (_, pttl) in (await all_keys(redis_server)).items() if ":register:" in key
+        ]
+        assert 0 < counter <= 3_600_000
 
 
 async def test_a_sign_in_started_on_one_replica_completes_once_on_the_other(

@@ -18,16 +18,31 @@ allow ``Authorization`` and ``Content-Type`` on the discovery, ``/register``, ``
 methods in the RFC 8414 metadata; and the protected-resource metadata at the root well-known URL
 as well as at ``/.well-known/oauth-protected-resource/mcp``, and the authorization-server
 metadata at ``/.well-known/openid-configuration`` as well.
+
+Two endpoints store a record for anyone who asks, so each source address (as the sign-in page
+counts it: :func:`~learnworlds_mcp.remote.signin.request_source`) gets a limited number, counted
+in the :class:`~learnworlds_mcp.state.oauth.OAuthStore` (so across replicas with Redis):
+
+- ``/register`` (a client record, kept a week): :data:`REGISTRATIONS_PER_SOURCE` an hour, a body of
+  at most 16 KiB. The web connectors register from their own servers, so everyone connecting
+  through one of them shares its addresses: the limit is generous for a school's team.
+- ``/authorize`` (a sign-in record, kept 10 minutes): :data:`AUTHORIZATIONS_PER_SOURCE` per 10
+  minutes (a person's browser; an office behind one address shares it).
+
+Over the limit: 429 with ``Retry-After`` (the window's length), an OAuth-style JSON error from
+``/register`` (with its CORS headers), a plain page from ``/authorize``.
 """
 
 from __future__ import annotations
 
 import hmac
+import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qsl
 
+from mcp.server.auth.handlers.authorize import AuthorizationHandler
 from mcp.server.auth.handlers.metadata import MetadataHandler, ProtectedResourceMetadataHandler
 from mcp.server.auth.handlers.register import RegistrationHandler
 from mcp.server.auth.handlers.revoke import RevocationHandler
@@ -42,7 +57,7 @@ from pydantic import AnyHttpUrl
 from starlette.applications import Starlette
 from starlette.middleware.cors import CORSMiddleware
 from starlette.requests import Request
-from starlette.responses import Response
+from starlette.responses import JSONResponse, Response
 from starlette.routing import Route, request_response
 from starlette.types import ASGIApp, Message
 
@@ -54,10 +69,37 @@ from learnworlds_mcp.remote.oauth import (
     LearnWorldsAccessToken,
     LearnWorldsAuthProvider,
 )
-from learnworlds_mcp.remote.signin import GateSettings, ServerGates, signin_routes
+from learnworlds_mcp.remote.signin import (
+    GateSettings,
+    ServerGates,
+    problem_page,
+    request_source,
+    signin_routes,
+)
 from learnworlds_mcp.state.oauth import OAuthStore
 
-__all__ = ["RemoteAuth", "build_remote_auth"]
+__all__ = [
+    "AUTHORIZATIONS_PER_SOURCE",
+    "AUTHORIZATION_WINDOW",
+    "MAX_REGISTRATION_BODY",
+    "REGISTRATIONS_PER_SOURCE",
+    "REGISTRATION_WINDOW",
+    "RemoteAuth",
+    "build_remote_auth",
+]
+
+logger = logging.getLogger(__name__)
+
+REGISTRATIONS_PER_SOURCE = 30
+"""Client registrations a source address may make per :data:`REGISTRATION_WINDOW`."""
+REGISTRATION_WINDOW = 3600.0
+"""An hour, in seconds."""
+AUTHORIZATIONS_PER_SOURCE = 60
+"""Authorization requests (each a sign-in record) a source may make per :data:`AUTHORIZATION_WINDOW`."""
+AUTHORIZATION_WINDOW = 600.0
+"""10 minutes, in seconds: as long as a sign-in record lives."""
+MAX_REGISTRATION_BODY = 16 * 1024
+"""The largest registration request body, in bytes."""
 
 _CORS_HEADERS = ["Authorization", "Content-Type", MCP_PROTOCOL_VERSION_HEADER]
 
@@ -167,6 +209,87 @@ def _public_clients_may_revoke(
     return revoke
 
 
+def _registration_error(status: int, error: str, description: str, **headers: str) -> Response:
+    return JSONResponse(
+        {"error": error, "error_description": description},
+        status_code=status,
+        headers={"Cache-Control": "no-store", **headers},
+    )
+
+
+async def _body_within(request: Request, limit: int) -> bytes | None:
+    """The request body, or ``None`` as soon as it is known to be longer than ``limit`` bytes."""
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > limit:
+        return None
+    body = bytearray()
+    async for chunk in request.stream():
+        body.extend(chunk)
+        if len(body) > limit:
+            return None
+    return bytes(body)
+
+
+def _limited_registration(
+    store: OAuthStore, handle: Callable[[Request], Awaitable[Response]]
+) -> Callable[[Request], Awaitable[Response]]:
+    """``/register``, at most :data:`REGISTRATIONS_PER_SOURCE` an hour per source address and
+    with a body of at most :data:`MAX_REGISTRATION_BODY` bytes."""
+
+    async def register(request: Request) -> Response:
+        source = request_source(request)
+        count = await store.hit("register", source, REGISTRATION_WINDOW)
+        if count > REGISTRATIONS_PER_SOURCE:
+            if count == REGISTRATIONS_PER_SOURCE + 1:  # once per window, not once per request
+                logger.warning("client registrations refused: too many from %s this hour", source)
+            return _registration_error(
+                429,
+                "temporarily_unavailable",
+                f"too many client registrations from your address (at most "
+                f"{REGISTRATIONS_PER_SOURCE} an hour): register once and reuse the client",
+                **{"Retry-After": str(int(REGISTRATION_WINDOW))},
+            )
+        body = await _body_within(request, MAX_REGISTRATION_BODY)
+        if body is None:
+            return _registration_error(
+                400,
+                "invalid_client_metadata",
+                f"the registration request is larger than {MAX_REGISTRATION_BODY // 1024} KiB",
+            )
+
+        async def receive() -> Message:
+            return {"type": "http.request", "body": body, "more_body": False}
+
+        return await handle(Request(request.scope, receive))
+
+    return register
+
+
+def _limited_authorization(
+    store: OAuthStore, handle: Callable[[Request], Awaitable[Response]]
+) -> Callable[[Request], Awaitable[Response]]:
+    """``/authorize``, at most :data:`AUTHORIZATIONS_PER_SOURCE` per 10 minutes per source."""
+
+    async def authorize(request: Request) -> Response:
+        source = request_source(request)
+        count = await store.hit("authorize", source, AUTHORIZATION_WINDOW)
+        if count > AUTHORIZATIONS_PER_SOURCE:
+            if count == AUTHORIZATIONS_PER_SOURCE + 1:
+                logger.warning("authorization requests refused: too many from %s", source)
+            minutes = int(AUTHORIZATION_WINDOW // 60)
+            return problem_page(
+                429,
+                "Too many sign-in attempts",
+                f"More than {AUTHORIZATIONS_PER_SOURCE} sign-ins were started from your address "
+                f"within {minutes} minutes. Wait {minutes} minutes, then connect again from the "
+                "app.",
+                {"Retry-After": str(int(AUTHORIZATION_WINDOW))},
+            )
+        return await handle(request)
+
+    return authorize
+
+
 def _connector_routes(
     provider: LearnWorldsAuthProvider,
     settings: AuthSettings,
@@ -199,7 +322,24 @@ def _connector_routes(
         _route("/.well-known/openid-configuration", metadata_handler, ["GET"]),
         _route(resource_path, resource_handler, ["GET"]),
         _route("/.well-known/oauth-protected-resource", resource_handler, ["GET"]),
-        _route("/register", RegistrationHandler(provider, registration).handle, ["POST"]),
+        # No CORS on /authorize (a browser goes there; scripts need not), as in the SDK.
+        Route(
+            "/authorize",
+            endpoint=RequestBodyLimitMiddleware(
+                request_response(
+                    _limited_authorization(provider.store, AuthorizationHandler(provider).handle)
+                ),
+                DEFAULT_MAX_REQUEST_BODY_SIZE,
+            ),
+            methods=["GET", "POST"],
+        ),
+        _route(
+            "/register",
+            _limited_registration(
+                provider.store, RegistrationHandler(provider, registration).handle
+            ),
+            ["POST"],
+        ),
         _route("/token", TokenHandler(provider, authenticator).handle, ["POST"]),
         _route(
             "/revoke",

@@ -3,8 +3,10 @@
 Dynamic client registration (RFC 7591) accepts public clients (``token_endpoint_auth_method:
 "none"``, with PKCE) and confidential ones (``client_secret_post``, ``client_secret_basic``).
 Redirect URIs must be ``https``, ``http`` to a loopback host (local tools such as Claude Code), or
-a desktop app's private-use scheme (RFC 8252 §7.1, e.g. ``cursor://…``). A client secret is stored
-only as a hash, and :class:`ClientSecretAuthenticator` checks presented secrets against it.
+a desktop app's private-use scheme (RFC 8252 §7.1, e.g. ``cursor://…``): at most 10 of them,
+each at most 2,000 characters, with a ``client_name`` of at most 200 (``remote/auth.py`` caps the
+whole request at 16 KiB). A client secret is stored only as a hash, and
+:class:`ClientSecretAuthenticator` checks presented secrets against it.
 """
 
 from __future__ import annotations
@@ -38,6 +40,7 @@ _FORBIDDEN_SCHEMES = frozenset(
 _AUTH_METHODS = frozenset({"none", "client_secret_post", "client_secret_basic"})
 _MAX_CLIENT_NAME = 200
 _MAX_REDIRECT_URIS = 10
+_MAX_REDIRECT_URI = 2000
 
 
 class RegisteredClient(OAuthClientInformationFull):
@@ -100,6 +103,11 @@ def client_to_store(client_info: OAuthClientInformationFull) -> OAuthClientInfor
             "invalid_redirect_uri", f"at most {_MAX_REDIRECT_URIS} redirect_uris"
         )
     for uri in uris:
+        if len(uri) > _MAX_REDIRECT_URI:
+            raise RegistrationError(
+                "invalid_redirect_uri",
+                f"redirect URI {uri[:60]!r}… is longer than {_MAX_REDIRECT_URI} characters",
+            )
         try:
             check_redirect_uri(uri)
         except ValueError as exc:

@@ -3,6 +3,10 @@
 ``add`` and ``rotate`` print the new key on stdout, alone on one line, once (so
 ``KEY=$(learnworlds-mcp members add anna)`` captures just the key); confirmations go to stderr.
 ``list`` prints a table on stdout (it holds no keys). Errors are one line on stderr, exit 2.
+
+The members file is found as the server finds it: ``--members-file`` > ``LEARNWORLDS_MEMBERS_FILE``
+in the process environment > the same variable in ``./.env`` (or the ``--env-file PATH`` given)
+> ``./learnworlds-members.json``; every confirmation names the file and where its name came from.
 """
 
 from __future__ import annotations
@@ -12,12 +16,19 @@ import contextlib
 import os
 import sys
 from collections.abc import Mapping, Sequence
+from pathlib import Path
 from typing import NoReturn, TextIO
 
-from learnworlds_mcp.config import TOOLSETS
+from learnworlds_mcp.config import TOOLSETS, ConfigError, _read_env_file
 from learnworlds_mcp.remote.members import Member, MembersError, MembersFile
 
-__all__ = ["DEFAULT_MEMBERS_FILE", "MEMBERS_FILE_VARIABLE", "members_main", "members_path"]
+__all__ = [
+    "DEFAULT_MEMBERS_FILE",
+    "MEMBERS_FILE_VARIABLE",
+    "members_main",
+    "members_path",
+    "members_source",
+]
 
 MEMBERS_FILE_VARIABLE = "LEARNWORLDS_MEMBERS_FILE"
 DEFAULT_MEMBERS_FILE = "learnworlds-members.json"
@@ -34,12 +45,32 @@ class _Parser(argparse.ArgumentParser):
         raise _UsageError(message)
 
 
-def members_path(flag: str | None, environ: Mapping[str, str]) -> str:
-    """The members file: ``--members-file`` > ``LEARNWORLDS_MEMBERS_FILE`` > the default name."""
+def members_source(
+    flag: str | None,
+    environ: Mapping[str, str],
+    env_file: Mapping[str, str] | None = None,
+    env_file_label: str = ".env",
+) -> tuple[str, str]:
+    """The members file and where its name came from, as the server resolves it:
+    ``--members-file`` > ``LEARNWORLDS_MEMBERS_FILE`` in ``environ`` > the same in the ``.env``
+    file's values ``env_file`` (read from ``env_file_label``) > the default name."""
     if flag and flag.strip():
-        return flag.strip()
+        return flag.strip(), "--members-file"
     value = environ.get(MEMBERS_FILE_VARIABLE, "").strip()
-    return value or DEFAULT_MEMBERS_FILE
+    if value:
+        return value, f"${MEMBERS_FILE_VARIABLE}"
+    value = (env_file or {}).get(MEMBERS_FILE_VARIABLE, "").strip()
+    if value:
+        return value, f"{MEMBERS_FILE_VARIABLE} in {env_file_label}"
+    return DEFAULT_MEMBERS_FILE, "the default"
+
+
+def members_path(
+    flag: str | None, environ: Mapping[str, str], env_file: Mapping[str, str] | None = None
+) -> str:
+    """The members file: ``--members-file`` > ``LEARNWORLDS_MEMBERS_FILE`` (process environment,
+    then the ``.env`` file's values ``env_file``) > the default name."""
+    return members_source(flag, environ, env_file)[0]
 
 
 def _parser() -> _Parser:
@@ -47,7 +78,15 @@ def _parser() -> _Parser:
     common.add_argument(
         "--members-file",
         metavar="PATH",
-        help=f"the members file (default: ${MEMBERS_FILE_VARIABLE}, else ./{DEFAULT_MEMBERS_FILE})",
+        help=f"the members file (default: ${MEMBERS_FILE_VARIABLE}, from the environment or the "
+        f".env file, else ./{DEFAULT_MEMBERS_FILE})",
+    )
+    common.add_argument(
+        "--env-file",
+        metavar="PATH",
+        type=Path,
+        help="read settings from this .env file instead of ./.env (it must exist), as the "
+        "server does",
     )
     parser = _Parser(
         prog="learnworlds-mcp members",
@@ -108,7 +147,16 @@ def members_main(
     if args.command is None:
         parser.print_help(err)
         return 2
-    store = MembersFile(members_path(args.members_file, environ))
+    try:
+        file_values, file_label = _read_env_file(args.env_file)
+    except ConfigError as exc:
+        print(f"learnworlds-mcp members: {exc}", file=err)
+        return 2
+    path, origin = members_source(args.members_file, environ, file_values, file_label)
+    store = MembersFile(path)
+    where = f"{store.path} ({origin})"
+    # What the server would see: the process environment, then the .env file (for `list`'s Redis).
+    settings = {**file_values, **{k: v for k, v in environ.items() if v.strip()}}
     try:
         if args.command == "add":
             key = store.add(
@@ -119,7 +167,7 @@ def members_main(
             )
             member = store.load()[args.name]
             print(
-                f"Added {member.name} ({_describe(member)}) to {store.path}. Their key, shown "
+                f"Added {member.name} ({_describe(member)}) to {where}. Their key, shown "
                 "only now (give it to them privately):",
                 file=err,
             )
@@ -127,7 +175,7 @@ def members_main(
         elif args.command == "rotate":
             key = store.rotate(args.name)
             print(
-                f"New key for {args.name} in {store.path}; the old key and every token issued "
+                f"New key for {args.name} in {where}; the old key and every token issued "
                 "with it stop working within 2 seconds. The new key, shown only now:",
                 file=err,
             )
@@ -135,12 +183,12 @@ def members_main(
         elif args.command == "remove":
             member = store.remove(args.name)
             print(
-                f"Removed {member.name} from {store.path}; their key and tokens stop working "
+                f"Removed {member.name} from {where}; their key and tokens stop working "
                 "within 2 seconds.",
                 file=err,
             )
         else:
-            _list(store, out, err, environ)
+            _list(store, where, out, err, settings)
     except MembersError as exc:
         print(f"learnworlds-mcp members: {exc}", file=err)
         return 2
@@ -157,14 +205,17 @@ def _describe(member: Member) -> str:
     return f"{member.gates}, {toolsets}"
 
 
-def _list(store: MembersFile, out: TextIO, err: TextIO, environ: Mapping[str, str]) -> None:
+def _list(
+    store: MembersFile, where: str, out: TextIO, err: TextIO, environ: Mapping[str, str]
+) -> None:
     members = store.load()
     if not members:
         print(
-            f"No members in {store.path} yet. Add one with: learnworlds-mcp members add NAME",
+            f"No members in {where} yet. Add one with: learnworlds-mcp members add NAME",
             file=err,
         )
         return
+    print(f"Members in {where}:", file=err)
     seen = _last_seen(sorted(members), environ, err)
     rows = [("NAME", "ALLOWED", "TOOLSETS", "CREATED", *(("LAST SEEN",) if seen else ()))]
     for member in sorted(members.values(), key=lambda m: m.name.lower()):

@@ -13,7 +13,8 @@ until the minute is over, so guessing is pointless and a person who mistyped wai
 Tries from one source are taken one at a time, so a burst of parallel posts gets no more (exact
 within a replica; with several replicas sharing a Redis store a simultaneous burst could get up
 to 5 per replica).
-The source is ``request.client.host`` (for IPv6, its /64): behind a reverse proxy, run uvicorn with proxy headers on
+The source is ``request.client.host`` (for IPv6, its /64; an IPv4-mapped address as the IPv4
+address), see :func:`request_source`: behind a reverse proxy, run uvicorn with proxy headers on
 and ``FORWARDED_ALLOW_IPS`` naming the proxy, so the forwarded address counts (not the proxy's).
 
 The POST must come from this server's own page: an ``Origin`` (or, without one, a ``Referer``)
@@ -49,6 +50,8 @@ __all__ = [
     "WRONG_KEY_WINDOW",
     "GateSettings",
     "ServerGates",
+    "problem_page",
+    "request_source",
     "signin_routes",
 ]
 
@@ -193,6 +196,14 @@ key allows. Only sign in if you started this connection yourself.</p>
         return HTMLResponse(self.render(title, body, nonce), status_code=status, headers=headers)
 
 
+def problem_page(
+    status: int, title: str, text: str, extra: dict[str, str] | None = None
+) -> HTMLResponse:
+    """A plain page with a title and one paragraph (escaped), with the sign-in page's security
+    headers (strict CSP, ``no-store``, no framing) plus ``extra``."""
+    return _Page(ServerGates()).problem(status, title, text, extra)
+
+
 def _destination(redirect_uri: str) -> str:
     parts = urlsplit(redirect_uri)
     if parts.scheme in ("http", "https"):
@@ -288,7 +299,7 @@ class _SignIn:
             return self.page.problem(400, "Bad request", "The form could not be read.")
         request_id = _text(form.get("request"))
         key = _text(form.get("key")).strip()
-        source = _source(request)
+        source = request_source(request)
         # One try at a time per source, so a burst of parallel posts cannot slip past the count.
         async with self._turn(source):
             if await self.provider.store.count("wrong_key", source) >= WRONG_KEY_LIMIT:
@@ -312,15 +323,23 @@ class _SignIn:
         return RedirectResponse(url, status_code=302, headers={"Cache-Control": "no-store"})
 
 
-def _source(request: Request) -> str:
-    """Who is trying: the client address (an IPv6 address by its /64, which one host holds)."""
+def request_source(request: Request) -> str:
+    """Who is asking, for the per-source limits: the client address.
+
+    An IPv6 address counts by its /64 (which one host or home network holds); an IPv4 address
+    that reaches an IPv6 socket (``--host ::``) as ``::ffff:1.2.3.4`` counts as the IPv4 address
+    itself, so IPv4 clients do not share one bucket.
+    """
     host = request.client.host if request.client else "unknown"
     try:
         address = ipaddress.ip_address(host)
     except ValueError:
         return host
-    if address.version == 6 and not address.is_loopback:
-        return str(ipaddress.ip_network(f"{address}/64", strict=False))
+    if isinstance(address, ipaddress.IPv6Address):
+        if address.ipv4_mapped is not None:
+            return str(address.ipv4_mapped)
+        if not address.is_loopback:
+            return str(ipaddress.ip_network(f"{address}/64", strict=False))
     return str(address)
 
 

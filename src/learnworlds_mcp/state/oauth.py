@@ -13,8 +13,8 @@ kind           what                                           keyed by
 ``refresh``    a refresh token (single use: rotated)          SHA-256 of the token
 =============  =============================================  ==========================
 
-plus one kind of counter, ``wrong_key`` (wrong sign-in keys per source address, in a fixed
-window). The caller hashes secrets before they become keys (:func:`secret_key`), so no store —
+plus three kinds of counter, each per source address in a fixed window: ``wrong_key`` (wrong
+sign-in keys), ``register`` (client registrations) and ``authorize`` (authorization requests). The caller hashes secrets before they become keys (:func:`secret_key`), so no store —
 in this process or in Redis — ever holds a code or token in clear.
 
 :class:`OAuthStore` is deliberately small, so that a Redis implementation maps each method onto
@@ -37,7 +37,7 @@ __all__ = ["CounterKind", "MemoryOAuthStore", "OAuthStore", "RecordKind", "secre
 RecordKind = Literal["client", "signin", "code", "access", "refresh"]
 """The kinds of record the authorization server keeps."""
 
-CounterKind = Literal["wrong_key"]
+CounterKind = Literal["wrong_key", "register", "authorize"]
 """The kinds of counter the authorization server keeps."""
 
 

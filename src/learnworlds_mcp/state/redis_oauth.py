@@ -1,7 +1,7 @@
 """The authorization server's records in Redis: one :class:`OAuthStore` for every replica.
 
 Each method is one atomic Redis operation, so replicas sharing a Redis see one set of clients,
-sign-ins, codes, tokens and wrong-key counters:
+sign-ins, codes, tokens and per-source counters (wrong keys, registrations, authorizations):
 
 ========== ==================================================================
 ``put``    ``SET key json PX ttl`` (replaces, with a fresh TTL)
@@ -16,7 +16,7 @@ sign-ins, codes, tokens and wrong-key counters:
 
 Key names are ``lwmcp:{<namespace>}:oauth:<kind>:<sha256 of the caller's key>``. The caller
 already hashes every secret (:func:`~learnworlds_mcp.state.oauth.secret_key`); hashing once more
-here keeps whatever else a caller passes (client ids, the source addresses that wrong-key
+here keeps whatever else a caller passes (client ids, the source addresses that the
 counters are kept for) out of key names too. Every key carries a TTL. Values are the JSON
 records the provider builds, which hold hashes, never a code, token or client secret in clear.
 Redis trouble is :class:`~learnworlds_mcp.state.redis.SharedStateUnavailableError`.
@@ -38,7 +38,7 @@ __all__ = ["RedisOAuthStore"]
 logger = logging.getLogger(__name__)
 
 _RECORD_KINDS = frozenset({"client", "signin", "code", "access", "refresh"})
-_COUNTER_KINDS = frozenset({"wrong_key"})
+_COUNTER_KINDS = frozenset({"wrong_key", "register", "authorize"})
 
 # INCR, and on the first hit (or on a key that somehow has no TTL) start the window.
 _HIT = """
