@@ -23,8 +23,9 @@ import httpx2
 import pytest
 
 from learnworlds_mcp.sandbox import SandboxOptions, SandboxSchool, serve_sandbox
-from tests.http_server import RunningServer, http_client, running_server, wait_until
+from tests.http_server import RunningServer, http_client, wait_until
 from tests.redis_server import RedisServer, free_port, running_redis
+from tests.replicas import running_replica
 from tests.support import console_script, error_text, learner, max_in_window, payload, stdio_env
 from tests.test_confirmation import Person
 
@@ -74,7 +75,8 @@ def school() -> Iterator[tuple[SandboxSchool, str]]:
 def cluster(
     school: tuple[SandboxSchool, str], redis: RedisServer, work: Path, *args: str
 ) -> Iterator[Cluster]:
-    """Two replicas sharing `redis`, both built with the same public URL (replica a's)."""
+    """Two replicas sharing `redis`, both built with the same public URL (replica a's), each
+    run with the very command and environment of `compose.yaml` (`tests/replicas.py`)."""
     sandbox, url = school
     members_file = work / "members.json"
     keys: dict[str, str] = {}
@@ -89,34 +91,33 @@ def cluster(
         ).stdout.strip()
     port_a = free_port()
     public = f"http://127.0.0.1:{port_a}"
-    env.update(
-        LEARNWORLDS_REDIS_URL=redis.url,
-        LEARNWORLDS_STATE_KEY=STATE_KEY,
-        LEARNWORLDS_MEMBERS_FILE=str(members_file),
-        LEARNWORLDS_RATE_LIMIT=f"{LIMIT}/{SECONDS:g}",
-        LEARNWORLDS_PUBLIC_URL=public,
-        LEARNWORLDS_ALLOW_WRITES="1",
-        LEARNWORLDS_ALLOW_DESTRUCTIVE="1",
-    )
+    # Beyond compose.yaml's command and environment: what an operator's school.env would add.
+    school_settings = {
+        "LEARNWORLDS_RATE_LIMIT": f"{LIMIT}/{SECONDS:g}",
+        "LEARNWORLDS_ALLOW_WRITES": "1",
+        "LEARNWORLDS_ALLOW_DESTRUCTIVE": "1",
+    }
     with ExitStack() as stack:
-        for name in ("a", "b"):
+        replicas = []
+        for name, port in (("a", port_a), ("b", 0)):
             (work / name).mkdir(exist_ok=True)
-        a = stack.enter_context(
-            running_server(
-                {**env, "LEARNWORLDS_AUDIT_LOG": str(work / "a" / "audit.jsonl")},
-                "--port",
-                str(port_a),
-                *args,
-                cwd=str(work / "a"),
+            audit_log = {"LEARNWORLDS_AUDIT_LOG": str(work / name / "audit.jsonl")}
+            replicas.append(
+                stack.enter_context(
+                    running_replica(
+                        env,
+                        *args,
+                        redis_url=redis.url,
+                        state_key=STATE_KEY,
+                        members_file=str(members_file),
+                        public_url=public,
+                        port=port,
+                        extra_env={**school_settings, **audit_log},
+                        cwd=str(work / name),
+                    )
+                )
             )
-        )
-        b = stack.enter_context(
-            running_server(
-                {**env, "LEARNWORLDS_AUDIT_LOG": str(work / "b" / "audit.jsonl")},
-                *args,
-                cwd=str(work / "b"),
-            )
-        )
+        a, b = replicas
         yield Cluster(sandbox, redis, a, b, keys, members_file, work)
 
 
