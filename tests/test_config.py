@@ -734,3 +734,15 @@ def test_remote_misconfiguration_is_one_clear_line(
 def test_no_auth_is_accepted_on_loopback() -> None:
     assert load(flags={"no_auth": True, "transport": "http"}).no_auth
     assert load(flags={"no_auth": True}, LEARNWORLDS_HOST="localhost").no_auth
+
+
+def test_a_short_secret_is_blanked_only_as_a_word_of_its_own() -> None:
+    from learnworlds_mcp.config import redact
+
+    assert redact("the key 'short' is shorter than 32", ["short"]) == (
+        "the key '****' is shorter than 32"
+    )
+    long_secret = "s3cr3t-value-0123456789"
+    assert redact(f"got x{long_secret}y", [long_secret]) == "got x****y"
+    message = error_of(LEARNWORLDS_REDIS_URL="redis://r:6379", LEARNWORLDS_STATE_KEY="short")
+    assert "shorter than 32" in message

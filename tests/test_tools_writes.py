@@ -599,3 +599,19 @@ async def test_a_write_answered_429_is_resent_because_it_was_not_processed() -> 
         )
     assert done["status"] == "done" and "again" in user.tags
     assert [r.status for r in write_requests(school)] == [429, 200]
+
+
+async def test_argument_errors_name_the_argument_and_what_is_wrong() -> None:
+    school = make_school(users=10)
+    async with connected(school, settings_for(school, allow_writes=True)) as client:
+        missing = await client.call_tool("create_a_learnworlds_user", {"email": "a@b.co"})
+        wrong = await client.call_tool(
+            "add_tags_to_a_learnworlds_user", {"user_id": "x", "tags": "vip"}
+        )
+    assert error_text(missing) == (
+        "Error executing tool create_a_learnworlds_user: invalid arguments: username: field "
+        "required. Check the tool's input schema and call again; nothing was sent to the school."
+    )
+    assert "tags: input should be a valid list" in error_text(wrong)
+    assert "pydantic" not in error_text(wrong) and "vip" not in error_text(wrong)
+    assert write_requests(school) == []

@@ -880,12 +880,19 @@ def _where(raw: _Raw) -> str:
 
 
 def redact(message: str, secrets: Iterable[object]) -> str:
-    """Belt and braces: blank out any secret that found its way into a message."""
+    """Belt and braces: blank out any secret that found its way into a message.
+
+    A short value (under 12 characters, e.g. a mistyped state key) is blanked only where it
+    stands as a word of its own, so an ordinary word that contains it ("shorter") stays
+    readable; a longer one wherever it appears.
+    """
     for secret in secrets:
         if isinstance(secret, str):
             for candidate in {secret, secret.strip()}:
-                if len(candidate) >= 4:
+                if len(candidate) >= 12:
                     message = message.replace(candidate, "****")
+                elif len(candidate) >= 4:
+                    message = re.sub(rf"(?<!\w){re.escape(candidate)}(?!\w)", "****", message)
     return message
 
 

@@ -16,10 +16,11 @@ from mcp.server.auth.provider import OAuthAuthorizationServerProvider
 from mcp.server.auth.settings import AuthSettings
 from mcp.server.context import ServerMiddleware
 from mcp.server.mcpserver import MCPServer
+from mcp.server.mcpserver.exceptions import ToolError
 from mcp.server.mcpserver.tools import Tool
 from mcp.server.mcpserver.utilities.func_metadata import ArgModelBase, FuncMetadata
 from mcp.server.request_state import RequestStateSecurity
-from pydantic import BaseModel, PrivateAttr
+from pydantic import BaseModel, PrivateAttr, ValidationError
 
 from learnworlds_mcp import __version__
 from learnworlds_mcp.audit import AuditLog, Identify, audit_middleware, local_caller
@@ -193,7 +194,26 @@ class CatalogTool(Tool):
     async def run(
         self, arguments: dict[str, Any], context: "Context[Any, Any]", convert_result: bool = False
     ) -> Any:
-        return await built_tool(self.name, self._module).run(arguments, context, convert_result)
+        try:
+            return await built_tool(self.name, self._module).run(arguments, context, convert_result)
+        except ToolError as error:
+            if isinstance(error.__cause__, ValidationError):
+                raise ToolError(_invalid_arguments(self.name, error.__cause__)) from error
+            raise
+
+
+def _invalid_arguments(tool: str, error: ValidationError) -> str:
+    """Argument errors in words a model acts on: which argument, what is wrong (no values)."""
+    problems = [
+        f"{'.'.join(str(part) for part in e['loc']) or 'arguments'}: {e['msg'].lower()}"
+        for e in error.errors(include_url=False, include_input=False, include_context=False)
+    ]
+    more = f" (and {len(problems) - 5} more)" if len(problems) > 5 else ""
+    # The same opening as every other tool error (the SDK's), then what to fix.
+    return (
+        f"Error executing tool {tool}: invalid arguments: {'; '.join(problems[:5])}{more}. "
+        "Check the tool's input schema and call again; nothing was sent to the school."
+    )
 
 
 async def _not_built(**_: Any) -> None:  # pragma: no cover - CatalogTool.run never calls it

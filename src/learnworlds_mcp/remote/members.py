@@ -267,7 +267,7 @@ class MembersFile:
         check_name(name)
         if allow_destructive and not allow_writes:
             raise MembersError(
-                "--allow-destructive needs --allow-writes as well (a member who may delete must "
+                "--allow-destructive needs --allow-writes as well (a member who may overwrite, remove or suspend must "
                 "also be allowed to write)"
             )
         try:
