@@ -104,6 +104,22 @@ class NetworkedStore(MemoryOAuthStore):
         return await super().hit(*args)
 
 
+def whoami_app(auth: RemoteAuth) -> Any:
+    """A minimal MCP app behind `auth`, with one tool that says who is calling, and how."""
+    mcp = MCPServer("t", auth=auth.settings, auth_server_provider=auth.provider)
+
+    @mcp.tool()
+    def whoami() -> str:
+        """Who is calling, and through which client."""
+        token = get_access_token()
+        member = auth.member_of(token)
+        return f"{member.name if member else '?'} via {auth.client_name_of(token)}"
+
+    app = mcp.streamable_http_app(host="127.0.0.1")
+    auth.mount(app)
+    return app
+
+
 @asynccontextmanager
 async def serving(
     tmp_path: Path, *, recheck: float = 0.0, store: type[MemoryOAuthStore] = MemoryOAuthStore
@@ -126,18 +142,7 @@ async def serving(
         server_gates=ServerGates(allow_writes=True, toolsets=frozenset({"users", "groups"})),
         clock=clock,
     )
-    mcp = MCPServer("t", auth=auth.settings, auth_server_provider=auth.provider)
-
-    @mcp.tool()
-    def whoami() -> str:
-        """Who is calling, and through which client."""
-        token = get_access_token()
-        member = auth.member_of(token)
-        return f"{member.name if member else '?'} via {auth.client_name_of(token)}"
-
-    app = mcp.streamable_http_app(host="127.0.0.1")
-    auth.mount(app)
-    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="on"))
+    server = uvicorn.Server(uvicorn.Config(whoami_app(auth), log_level="warning", lifespan="on"))
     served = Served(url, auth, members, clock, keys)
     served.remember(*keys.values())
     async with anyio.create_task_group() as group:

@@ -23,8 +23,6 @@ import pytest
 import uvicorn
 from mcp import Client
 from mcp.client.streamable_http import streamable_http_client
-from mcp.server.auth.middleware.auth_context import get_access_token
-from mcp.server.mcpserver import MCPServer
 
 from learnworlds_mcp.errors import SharedStateUnavailableError
 from learnworlds_mcp.remote.auth import REGISTRATIONS_PER_SOURCE, build_remote_auth
@@ -49,6 +47,7 @@ from tests.test_oauth import (
     sign_in,
     start_signin,
     token_request,
+    whoami_app,
 )
 
 NS = "school0123456789"
@@ -276,18 +275,7 @@ async def replica(
         RedisOAuthStore(state),
         server_gates=ServerGates(allow_writes=True, toolsets=frozenset({"users", "groups"})),
     )
-    mcp = MCPServer("t", auth=auth.settings, auth_server_provider=auth.provider)
-
-    @mcp.tool()
-    def whoami() -> str:
-        """Who is calling, and through which client."""
-        token = get_access_token()
-        member = auth.member_of(token)
-        return f"{member.name if member else '?'} via {auth.client_name_of(token)}"
-
-    app = mcp.streamable_http_app(host="127.0.0.1")
-    auth.mount(app)
-    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="on"))
+    server = uvicorn.Server(uvicorn.Config(whoami_app(auth), log_level="warning", lifespan="on"))
     served = Served(url, auth, members, None, keys)  # type: ignore[arg-type]  # real time
     served.remember(*keys.values())
     group.start_soon(server.serve, [sock])
