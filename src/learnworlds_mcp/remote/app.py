@@ -9,7 +9,6 @@ the public URL, and a cap on request bodies.
 
 import json
 import logging
-from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -38,9 +37,6 @@ MAX_MCP_BODY_BYTES = 1024 * 1024
 """Largest `/mcp` request body: tool arguments are small; 1 MiB leaves ample room."""
 MAX_OTHER_BODY_BYTES = 64 * 1024
 """Largest body anywhere else (sign-in form, client registration, token requests)."""
-
-HealthCheck = Callable[[], Any]
-
 
 @dataclass
 class HttpApp:
@@ -92,9 +88,10 @@ class Callers:
         """(member, client) for the audit log."""
         if self.auth is None:
             return ("local", "no-auth")
-        member = self.member()
-        name = member.name if member is not None else "unknown"
-        return (name, self.auth.client_name_of(get_access_token()))
+        token = get_access_token()
+        # The name the token was verified for, even if the member was removed a moment ago.
+        name = (token.subject if token is not None else None) or "unknown"
+        return (name, self.auth.client_name_of(token))
 
 
 def build_http_app(
