@@ -128,3 +128,13 @@ async def test_course_titles_are_completed_only_for_members_who_see_courses() ->
             ).completion.values
     assert values["groups only"] == []
     assert len(values["groups and courses"]) == len(school.courses) > 0
+
+
+def test_no_input_schema_declares_mcp_param_headers() -> None:
+    """The SDK checks `Mcp-Param-*` headers against a called tool's schema before middleware
+    runs, hidden tools included; with no such declaration that check can reveal nothing."""
+    import json
+
+    from learnworlds_mcp.catalog import catalog
+
+    assert "x-mcp-header" not in json.dumps([entry.input_schema for entry in catalog()])

@@ -38,6 +38,7 @@ MAX_MCP_BODY_BYTES = 1024 * 1024
 MAX_OTHER_BODY_BYTES = 64 * 1024
 """Largest body anywhere else (sign-in form, client registration, token requests)."""
 
+
 @dataclass
 class HttpApp:
     """The assembled app, and what `serve` reports about it."""

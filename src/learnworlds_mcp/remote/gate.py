@@ -4,8 +4,13 @@ The server registers the tools its own gates allow (`server.selected_tools`); a 
 (writes, destructive, toolsets) narrow that further. This server middleware — the SDK's seam for
 hiding tools per caller — applies them to every message that could reveal or reach a tool:
 `tools/list` is filtered; a `tools/call` of a hidden tool is answered exactly as a call of a
-tool that does not exist (nothing reaches the school); prompts and completions follow the tools
-they lead to. It is the only place that knows about members' gates.
+tool that does not exist (nothing reaches the school); prompts, completions and the view pages
+follow the tools they lead to; the instructions say what is off for this member. It is the only
+place that knows about members' gates.
+
+The SDK also looks up a called tool's input schema before middleware runs (to check
+`Mcp-Param-*` headers), so that lookup finds hidden tools too; it can reveal nothing here because
+no tool's schema declares such headers (`x-mcp-header`).
 """
 
 from collections.abc import Callable, Collection, Mapping
@@ -59,10 +64,6 @@ class MemberGate:
     def visible_tools(self, gates: Gates | None) -> set[str]:
         """The names of the registered tools a caller with `gates` may see and call."""
         return {n for n, spec in self._tools.items() if gates is None or gates.allow(spec)}
-
-    def tool_visible(self, name: str) -> bool:
-        """Whether the current caller may see tool `name` (False for unknown names)."""
-        return name in self.visible_tools(self._caller_gates())
 
     async def __call__(self, ctx: ServerRequestContext[Any, Any], call_next: CallNext) -> Any:
         gates = self._caller_gates()
