@@ -115,7 +115,8 @@ def audit_middleware(
                     record.writes.append(record.sending)  # it may have reached the school
                     _write(log, who, name, arguments, "unknown", record)
                 else:
-                    _write(log, who, name, arguments, "error", record)
+                    made = any(w.status is not None and w.status < 300 for w in record.writes)
+                    _write(log, who, name, arguments, "done" if made else "error", record)
                 raise
         if methods.is_input_required(result):
             return result  # paused for the person's answer: recorded when the call completes
