@@ -22,6 +22,7 @@ import pytest
 from learnworlds_mcp.sandbox import DEFAULT_CLIENT_SECRET, DEFAULT_STATIC_TOKEN
 from tests import openapi_contract as contract
 from tests import support
+from tests.redis_server import RedisServer, running_redis
 
 
 def secrets_in_play() -> set[str]:
@@ -103,3 +104,9 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
             f"OpenAPI contract: {TALLY.requests} requests held against the spec, "
             f"{len(TALLY.operations)} operations used"
         )
+
+
+@pytest.fixture
+def redis_server() -> Iterator[RedisServer]:
+    """A real redis-server for one test, on a free loopback port (`tests/redis_server.py`)."""
+    yield from running_redis()

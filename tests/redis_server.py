@@ -1,13 +1,10 @@
 """A real `redis-server` for tests: started on a free loopback port, stoppable and restartable.
 
-`running_redis()` (for a plain, synchronous fixture: it holds a process, never an MCP client)
-starts one per test with no persistence (`--save "" --appendonly no`), so a restart comes back empty — as a
-Redis that lost its data does. Where the binary is missing the test is skipped with the reason,
+`running_redis()`, behind the `redis_server` fixture of `tests/conftest.py` (a plain,
+synchronous fixture: it holds a process, never an MCP client), starts one per test with no
+persistence (`--save "" --appendonly no`), so a restart comes back empty — as a Redis that lost
+its data does. Where the binary is missing the test is skipped with the reason,
 except under `CI=true`, where that is a failure (`.ci/run` installs `redis-server`).
-
-    @pytest.fixture
-    def redis_server() -> Iterator[RedisServer]:
-        yield from running_redis()
 
     def test_x(redis_server: RedisServer) -> None:
         redis_server.url          # redis://127.0.0.1:PORT/0

@@ -16,11 +16,9 @@ request. Where `haproxy` or `openssl` is missing the test is skipped, except und
 from __future__ import annotations
 
 import ssl
-from collections.abc import Iterator
 from pathlib import Path
 
 import httpx2
-import pytest
 from mcp import Client
 from mcp.client.streamable_http import streamable_http_client
 
@@ -28,17 +26,12 @@ from learnworlds_mcp.remote.members import MembersFile
 from learnworlds_mcp.sandbox import SandboxSchool, serve_sandbox
 from tests.haproxy_server import Proxy, require, running_haproxy
 from tests.http_server import RunningServer
-from tests.redis_server import RedisServer, free_port, running_redis
+from tests.redis_server import RedisServer, free_port
 from tests.replicas import running_replica
 from tests.support import payload, stdio_env
 
 STATE_KEY = "test-state-key-0123456789abcdefghijklmnop"
 LEGACY = "2025-11-25"
-
-
-@pytest.fixture
-def redis_server() -> Iterator[RedisServer]:
-    yield from running_redis()
 
 
 def mcp_headers(key: str, session: str | None = None) -> dict[str, str]:

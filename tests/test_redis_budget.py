@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import math
 import time
-from collections.abc import Iterator
 
 import anyio
 import pytest
@@ -23,15 +22,10 @@ from learnworlds_mcp.sandbox import SandboxSchool
 from learnworlds_mcp.state.budget import WINDOW_MARGIN_SECONDS
 from learnworlds_mcp.state.redis import KEY_PREFIX, RedisState, school_namespace
 from learnworlds_mcp.state.redis_budget import RedisBudget
-from tests.redis_server import RedisServer, running_redis
+from tests.redis_server import RedisServer
 from tests.support import make_school, max_in_window, settings_for, transport_for
 
 NS = "school0123456789"
-
-
-@pytest.fixture
-def redis_server() -> Iterator[RedisServer]:
-    yield from running_redis()
 
 
 async def settled(budget: RedisBudget) -> RedisBudget:

@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 import secrets
 import time
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
 from pathlib import Path
 from typing import Any, get_args
@@ -32,7 +32,7 @@ from learnworlds_mcp.remote.signin import WRONG_KEY_LIMIT, ServerGates
 from learnworlds_mcp.state.oauth import CounterKind, MemoryOAuthStore, OAuthStore
 from learnworlds_mcp.state.redis import KEY_PREFIX, RedisState
 from learnworlds_mcp.state.redis_oauth import RedisOAuthStore
-from tests.redis_server import RedisServer, running_redis
+from tests.redis_server import RedisServer
 from tests.test_oauth import (
     CONNECTOR_CALLBACK,
     Served,
@@ -51,11 +51,6 @@ from tests.test_oauth import (
 )
 
 NS = "school0123456789"
-
-
-@pytest.fixture
-def redis_server() -> Iterator[RedisServer]:
-    yield from running_redis()
 
 
 @pytest.fixture(params=["memory", "redis"])

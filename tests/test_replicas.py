@@ -24,7 +24,7 @@ import pytest
 
 from learnworlds_mcp.sandbox import SandboxOptions, SandboxSchool, serve_sandbox
 from tests.http_server import RunningServer, http_client, wait_until
-from tests.redis_server import RedisServer, free_port, running_redis
+from tests.redis_server import RedisServer, free_port
 from tests.replicas import running_replica
 from tests.support import console_script, error_text, learner, max_in_window, payload, stdio_env
 from tests.test_confirmation import Person
@@ -57,11 +57,6 @@ class Cluster:
             env=env,
         )
         return done.stdout.strip()
-
-
-@pytest.fixture
-def redis_server() -> Iterator[RedisServer]:
-    yield from running_redis()
 
 
 @pytest.fixture(scope="module")

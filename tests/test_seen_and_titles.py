@@ -7,7 +7,7 @@ clock, and in real time (short TTLs) where Redis expires keys.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 
@@ -19,18 +19,13 @@ from learnworlds_mcp.errors import SharedStateUnavailableError
 from learnworlds_mcp.state.redis import KEY_PREFIX, RedisState
 from learnworlds_mcp.state.seen import InProcessLastSeen, LastSeen, RedisLastSeen
 from learnworlds_mcp.state.titles import InProcessTitles, RedisTitles, TitleStore
-from tests.redis_server import RedisServer, running_redis
+from tests.redis_server import RedisServer
 
 NS = "school0123456789"
 GROUPS = [
     {"id": "g1", "title": "Cohort 7", "courses": ["course-a"]},
     {"id": "g2", "title": "Zoë's group", "courses": []},
 ]
-
-
-@pytest.fixture
-def redis_server() -> Iterator[RedisServer]:
-    yield from running_redis()
 
 
 @pytest.fixture(params=["local", "redis"])

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 import anyio
@@ -12,7 +12,7 @@ from learnworlds_mcp.clock import FakeClock
 from learnworlds_mcp.errors import SharedStateUnavailableError
 from learnworlds_mcp.state.redis import KEY_PREFIX, RedisState
 from learnworlds_mcp.state.tallies import InProcessTallies, RedisTallies, TallyStore
-from tests.redis_server import RedisServer, running_redis
+from tests.redis_server import RedisServer
 
 NS = "school0123456789"
 TALLY = {
@@ -23,11 +23,6 @@ TALLY = {
     "partly_read": 0,
     "count_known": True,
 }
-
-
-@pytest.fixture
-def redis_server() -> Iterator[RedisServer]:
-    yield from running_redis()
 
 
 @asynccontextmanager
